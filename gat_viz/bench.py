@@ -1,0 +1,156 @@
+"""The benchmark behind `python -m gat_viz bench`: speed against PyG's own loop, and accuracy.
+
+Speed: PyG's `examples/gat.py` loop (dense input dropout, two `GATConv`, one step plus one
+evaluation per epoch) and `gat_viz.train` run the same configuration on the same data in one
+process, alternating in rounds so that drifts of the machine hit both. Each epoch is timed on
+its own; the report gives medians and their ratio. `gat_viz.train` is timed through its
+`on_epoch` callback, i.e. the real training function with everything it does per epoch.
+
+Accuracy: test accuracy at the best-validation epoch, mean ± std over seeds, per dataset,
+beside the paper's figures.
+"""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch_geometric.data import Data
+
+from gat_viz.config import GATConfig
+from gat_viz.train import train
+
+PAPER = {"Cora": (83.0, 0.7), "CiteSeer": (72.5, 0.7), "PubMed": (79.0, 0.3)}
+
+
+class PyGExampleGAT(torch.nn.Module):
+    """The model of PyG's examples/gat.py, verbatim in substance."""
+
+    def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, heads: int):
+        from torch_geometric.nn import GATConv
+
+        super().__init__()
+        self.conv1 = GATConv(in_channels, hidden_channels, heads, dropout=0.6)
+        self.conv2 = GATConv(hidden_channels * heads, out_channels, heads=1, concat=False, dropout=0.6)
+
+    def forward(self, x: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
+        x = F.dropout(x, p=0.6, training=self.training)
+        x = F.elu(self.conv1(x, edge_index))
+        x = F.dropout(x, p=0.6, training=self.training)
+        return self.conv2(x, edge_index)
+
+
+def pyg_example_epochs(data: Data, epochs: int, seed: int = 0) -> list[float]:
+    """Seconds per epoch of PyG's example loop: train() then test(), as in examples/gat.py."""
+    torch.manual_seed(seed)
+    model = PyGExampleGAT(data.num_features, 8, int(data.y.max()) + 1, heads=8)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.005, weight_decay=5e-4)
+
+    def train_step() -> float:
+        model.train()
+        optimizer.zero_grad()
+        out = model(data.x, data.edge_index)
+        loss = F.cross_entropy(out[data.train_mask], data.y[data.train_mask])
+        loss.backward()
+        optimizer.step()
+        return float(loss)
+
+    @torch.no_grad()
+    def test() -> list[float]:
+        model.eval()
+        pred = model(data.x, data.edge_index).argmax(dim=-1)
+        masks = (data.train_mask, data.val_mask, data.test_mask)
+        return [int((pred[m] == data.y[m]).sum()) / int(m.sum()) for m in masks]
+
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        train_step()
+        test()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def gat_viz_epochs(data: Data, epochs: int, seed: int = 0) -> list[float]:
+    """Seconds per epoch of `gat_viz.train` on the paper configuration, no early stop.
+
+    Timed between consecutive `on_epoch` calls, so the first epoch (which also pays for the
+    setup: sparse structures, model) is not among the epochs - 1 values returned.
+    """
+    stamps: list[float] = []
+    config = GATConfig(max_epochs=epochs, patience=epochs)
+    train(data, config, seed=seed, on_epoch=lambda _record: stamps.append(time.perf_counter()))
+    return [b - a for a, b in itertools.pairwise(stamps)]
+
+
+@dataclass
+class SpeedReport:
+    pyg_ms: float  # median per-epoch time of PyG's example loop
+    ours_ms: float  # median per-epoch time of gat_viz.train
+    pyg_mean_ms: float
+    ours_mean_ms: float
+    epochs: int  # timed epochs per implementation
+    rounds: int
+    threads: int
+
+    @property
+    def ratio(self) -> float:
+        return self.pyg_ms / self.ours_ms
+
+
+def speed(data: Data, epochs: int = 100, rounds: int = 3, warmup: int = 5,
+          progress: Callable[[str], None] | None = None) -> SpeedReport:  # fmt: skip
+    """Alternate the two loops `rounds` times, `epochs` timed epochs each per round."""
+    pyg: list[float] = []
+    ours: list[float] = []
+    for r in range(rounds):
+        if progress:
+            progress(f"round {r + 1}/{rounds}: PyG example loop")
+        pyg += pyg_example_epochs(data, epochs + warmup, seed=r)[warmup:]
+        if progress:
+            progress(f"round {r + 1}/{rounds}: gat_viz.train")
+        ours += gat_viz_epochs(data, epochs + warmup, seed=r)[warmup - 1 :]
+    return SpeedReport(
+        pyg_ms=statistics.median(pyg) * 1e3,
+        ours_ms=statistics.median(ours) * 1e3,
+        pyg_mean_ms=statistics.fmean(pyg) * 1e3,
+        ours_mean_ms=statistics.fmean(ours) * 1e3,
+        epochs=len(ours),
+        rounds=rounds,
+        threads=torch.get_num_threads(),
+    )
+
+
+@dataclass
+class AccuracyReport:
+    dataset: str
+    seeds: list[int]
+    test_accs: list[float]  # percent
+    epochs: list[int]
+    seconds: float
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.test_accs)
+
+    @property
+    def std(self) -> float:
+        return statistics.pstdev(self.test_accs) if len(self.test_accs) > 1 else 0.0
+
+
+def accuracy(data: Data, seeds: int, config: GATConfig | None = None,
+             progress: Callable[[str], None] | None = None) -> AccuracyReport:  # fmt: skip
+    accs, epochs = [], []
+    start = time.perf_counter()
+    for seed in range(seeds):
+        result = train(data, config or GATConfig(), seed=seed)
+        accs.append(result.test_acc * 100)
+        epochs.append(result.epochs)
+        if progress:
+            progress(f"{data.name} seed {seed}: {accs[-1]:.1f}% ({result.epochs} epochs)")
+    return AccuracyReport(str(data.name), list(range(seeds)), accs, epochs, time.perf_counter() - start)

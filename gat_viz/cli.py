@@ -1,0 +1,261 @@
+"""The command line: `python -m gat_viz train | eval | bench`.
+
+Every failure a user can cause (a bad argument, a missing or corrupt file, data that is not
+there, a diverging setting) ends with exit status 2 and one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from gat_viz.config import ACTIVATIONS, GATConfig
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A problem the user can fix; printed as one line."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # argparse prints usage + message; we print one line
+        raise UsageError(f"{message} (see python -m gat_viz {self.prog.split()[-1]} --help)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if not getattr(args, "command", None):
+            raise UsageError("choose a command: train, eval or bench (see --help)")
+        return int(args.run(args) or 0)
+    except UsageError as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        print("gat_viz: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        from gat_viz.checkpoint import CheckpointError
+        from gat_viz.data import DatasetUnavailable
+        from gat_viz.train import TrainingDiverged
+
+        known = (CheckpointError, DatasetUnavailable, TrainingDiverged, ValueError, OSError)
+        if isinstance(exc, known):
+            return _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        return _fail(f"unexpected {type(exc).__name__}: {exc} (please report this)")
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="gat_viz", description="Train, evaluate and benchmark GATs on Planetoid graphs.")
+    sub = parser.add_subparsers(dest="command", parser_class=Parser)
+
+    t = sub.add_parser("train", help="train a GAT and report test accuracy at best validation")
+    d = GATConfig()
+    t.add_argument("--dataset", default="Cora", help="Cora, CiteSeer or PubMed (default Cora)")
+    t.add_argument("--seed", type=_nonneg_int, default=0)
+    t.add_argument("--max-epochs", type=_pos_int, default=d.max_epochs)
+    t.add_argument("--patience", type=_pos_int, default=d.patience)
+    t.add_argument("--hidden", type=_pos_int, default=d.hidden, help="channels per head")
+    t.add_argument("--heads", type=_pos_int, default=d.heads)
+    t.add_argument("--out-heads", type=_pos_int, default=d.out_heads)
+    t.add_argument("--dropout", type=float, default=d.dropout)
+    t.add_argument("--negative-slope", type=float, default=d.negative_slope, help="LeakyReLU α")
+    t.add_argument("--activation", choices=ACTIVATIONS, default=d.activation)
+    t.add_argument("--lr", type=float, default=d.lr)
+    t.add_argument("--weight-decay", type=float, default=d.weight_decay)
+    t.add_argument("--out", metavar="PATH", help="save the checkpoint: a .safetensors file, or a folder/")
+    t.add_argument("--json", action="store_true", help="print one JSON object")
+    t.set_defaults(run=run_train)
+
+    e = sub.add_parser("eval", help="accuracy of a saved checkpoint")
+    e.add_argument("--checkpoint", required=True, metavar="PATH")
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(run=run_eval)
+
+    b = sub.add_parser("bench", help="speed against PyG's example loop, and accuracy over seeds")
+    b.add_argument("--epochs", type=_pos_int, default=100, help="timed epochs per round")
+    b.add_argument("--rounds", type=_pos_int, default=3)
+    b.add_argument("--seeds", type=_nonneg_int, default=0, help="accuracy over this many seeds")
+    b.add_argument("--datasets", nargs="+", default=["Cora"], metavar="NAME")
+    b.add_argument("--no-speed", action="store_true", help="accuracy only")
+    b.add_argument("--json", action="store_true")
+    b.set_defaults(run=run_bench)
+    return parser
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from gat_viz.checkpoint import save_checkpoint
+    from gat_viz.data import load_dataset
+    from gat_viz.train import train
+
+    config = GATConfig(
+        hidden=args.hidden, heads=args.heads, out_heads=args.out_heads, dropout=args.dropout,
+        negative_slope=args.negative_slope, activation=args.activation, lr=args.lr,
+        weight_decay=args.weight_decay, max_epochs=args.max_epochs, patience=args.patience,
+    )  # fmt: skip
+    data = load_dataset(args.dataset)
+    with _progress(config.max_epochs, f"{data.name} seed {args.seed}") as on_epoch:
+        result = train(data, config, seed=args.seed, on_epoch=on_epoch)
+    saved = str(save_checkpoint(_out_path(args.out, result), result)) if args.out else None
+    summary = {
+        "dataset": result.dataset,
+        "seed": result.seed,
+        "test_acc": result.test_acc,
+        "val_acc": result.val_acc,
+        "best_epoch": result.best_epoch,
+        "epochs": result.epochs,
+        "stopped": result.stopped,
+        "seconds": round(result.seconds, 3),
+        "ms_per_epoch": round(result.seconds / max(result.epochs, 1) * 1e3, 3),
+        "config": config.to_dict(),
+        "checkpoint": saved,
+    }
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        from gat_viz.bench import PAPER
+
+        mean, std = PAPER.get(result.dataset, (float("nan"), float("nan")))
+        print(
+            f"{result.dataset}, {config.label()}, seed {result.seed}: test accuracy "
+            f"{result.test_acc:.1%} at best validation (val {result.val_acc:.1%}, epoch "
+            f"{result.best_epoch} of {result.epochs}, {result.stopped}, {result.seconds:.1f} s). "
+            f"Paper: {mean} ± {std} over 100 runs."
+        )
+        if saved:
+            print(f"saved {saved}")
+    return 0
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    from gat_viz.checkpoint import load_checkpoint
+    from gat_viz.data import load_dataset
+    from gat_viz.train import evaluate
+
+    meta = load_checkpoint(args.checkpoint)
+    data = load_dataset(meta.dataset)
+    result = load_checkpoint(args.checkpoint, data)  # checks the graph's fingerprint too
+    metrics = evaluate(result.model, data)
+    out: dict[str, Any] = {"dataset": result.dataset, "seed": result.seed, **metrics}
+    out["config"] = result.config.to_dict()
+    if args.json:
+        print(json.dumps(out))
+    else:
+        print(
+            f"{result.dataset}, {result.config.label()}, seed {result.seed}: "
+            f"train {metrics['train_acc']:.1%}, val {metrics['val_acc']:.1%}, "
+            f"test {metrics['test_acc']:.1%}"
+        )
+    return 0
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    from gat_viz import bench
+    from gat_viz.data import load_dataset
+
+    report: dict[str, Any] = {}
+    say = (lambda _m: None) if args.json else (lambda m: print(f"  {m}", file=sys.stderr))
+    if not args.no_speed:
+        data = load_dataset("Cora")
+        s = bench.speed(data, epochs=args.epochs, rounds=args.rounds, progress=say)
+        report["speed"] = {
+            "pyg_example_ms_per_epoch": round(s.pyg_ms, 2),
+            "gat_viz_ms_per_epoch": round(s.ours_ms, 2),
+            "ratio": round(s.ratio, 2),
+            "pyg_example_mean_ms": round(s.pyg_mean_ms, 2),
+            "gat_viz_mean_ms": round(s.ours_mean_ms, 2),
+            "epochs_timed": s.epochs,
+            "rounds": s.rounds,
+            "threads": s.threads,
+        }
+        if not args.json:
+            print(
+                f"Speed on Cora (paper config, one step + one evaluation per epoch, median of "
+                f"{s.epochs} epochs in {s.rounds} alternating rounds, {s.threads} threads):\n"
+                f"  PyG examples/gat.py loop  {s.pyg_ms:7.2f} ms/epoch (mean {s.pyg_mean_ms:.2f})\n"
+                f"  gat_viz.train             {s.ours_ms:7.2f} ms/epoch (mean {s.ours_mean_ms:.2f})\n"
+                f"  ratio                     {s.ratio:7.2f}×"
+            )
+    if args.seeds:
+        report["accuracy"] = {}
+        for name in args.datasets:
+            data = load_dataset(name)
+            a = bench.accuracy(data, args.seeds, progress=say)
+            mean, std = bench.PAPER.get(a.dataset, (None, None))
+            report["accuracy"][a.dataset] = {
+                "mean": round(a.mean, 2), "std": round(a.std, 2), "seeds": len(a.seeds),
+                "test_accs": [round(v, 1) for v in a.test_accs], "paper_mean": mean,
+                "paper_std": std, "seconds": round(a.seconds, 1),
+            }  # fmt: skip
+            if not args.json:
+                print(
+                    f"Accuracy on {a.dataset} (test at best validation, {len(a.seeds)} seeds): "
+                    f"{a.mean:.1f} ± {a.std:.1f}%  (paper: {mean} ± {std}, 100 runs; "
+                    f"{a.seconds:.0f} s)"
+                )
+    if args.json:
+        print(json.dumps(report))
+    return 0
+
+
+class _progress:
+    """A tqdm bar on an interactive terminal, nothing otherwise; yields the on_epoch callback."""
+
+    def __init__(self, total: int, label: str) -> None:
+        self.total, self.label, self.bar = total, label, None
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=self.total, desc=self.label, unit="epoch", leave=False)
+        return self.on_epoch
+
+    def on_epoch(self, record: Any) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix(loss=f"{record.loss:.3f}", val=f"{record.val_acc:.3f}")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _out_path(out: str, result: Any) -> Path:
+    """--out FILE, or --out FOLDER/ for the cache's own file name (what assets/models/ holds)."""
+    from gat_viz.cache import entry_name
+
+    path = Path(out)
+    if out.endswith(("/", os.sep)) or path.is_dir():
+        return path / entry_name(result.dataset, result.config, result.seed)
+    return path
+
+
+def _pos_int(text: str) -> int:
+    value = _nonneg_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text!r}")
+    return value
+
+
+def _nonneg_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {text!r}")
+    if value > 10**7:
+        raise argparse.ArgumentTypeError(f"too large: {text!r}")
+    return value
+
+
+def _fail(message: str) -> int:
+    print(f"gat_viz: error: {message}", file=sys.stderr)
+    return EXIT_USAGE

@@ -1,0 +1,91 @@
+"""GATConfig: the hyper-parameters of one GAT, frozen so it can key caches and live in checkpoints."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+ACTIVATIONS = ("leaky_relu", "relu", "prelu")
+
+
+@dataclass(frozen=True)
+class GATConfig:
+    """The paper's Cora setting (Veličković et al., 2018, section 3.3) is the default."""
+
+    hidden: int = 8  # channels per head in layer 1 ("F' = 8 features each")
+    heads: int = 8  # attention heads in layer 1, concatenated ("K = 8")
+    out_heads: int = 1  # heads in the output layer, averaged (1 for Cora; 8 for PubMed)
+    dropout: float = 0.6  # on both layers' inputs and on the attention coefficients
+    negative_slope: float = 0.2  # LeakyReLU slope in e_ij (PReLU: its initial value)
+    activation: str = "leaky_relu"  # "leaky_relu", "relu" (slope 0) or "prelu" (learned per head)
+    lr: float = 0.005  # Adam learning rate
+    weight_decay: float = 5e-4  # L2 regularisation (lambda = 0.0005)
+    max_epochs: int = 1000  # upper bound; early stopping usually ends far sooner
+    patience: int = 100  # epochs without improvement of val loss or val accuracy
+
+    def __post_init__(self) -> None:
+        def bad(name: str, why: str) -> ValueError:
+            return ValueError(f"GATConfig.{name}={getattr(self, name)!r}: {why}")
+
+        for name in ("hidden", "heads", "out_heads", "max_epochs"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise bad(name, "must be an integer >= 1")
+        if isinstance(self.patience, bool) or not isinstance(self.patience, int) or self.patience < 1:
+            raise bad("patience", "must be an integer >= 1")
+        if not _is_number(self.dropout) or not 0.0 <= self.dropout < 1.0:
+            raise bad("dropout", "must be in [0, 1)")
+        if not _is_number(self.negative_slope) or not 0.0 <= self.negative_slope <= 1.0:
+            raise bad("negative_slope", "must be in [0, 1]")
+        if self.activation not in ACTIVATIONS:
+            raise bad("activation", f"must be one of {', '.join(ACTIVATIONS)}")
+        if not _is_number(self.lr) or not 0.0 < self.lr <= 10.0:
+            raise bad("lr", "must be in (0, 10]")
+        if not _is_number(self.weight_decay) or not 0.0 <= self.weight_decay < 1.0:
+            raise bad("weight_decay", "must be in [0, 1)")
+        # One canonical form per model: ReLU *is* LeakyReLU with slope 0, so both spellings
+        # give the same config (and the same cache entry).
+        if self.activation == "relu" or (self.activation == "leaky_relu" and self.negative_slope == 0.0):
+            object.__setattr__(self, "activation", "relu")
+            object.__setattr__(self, "negative_slope", 0.0)
+        for name in ("dropout", "negative_slope", "lr", "weight_decay"):
+            object.__setattr__(self, name, float(getattr(self, name)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> GATConfig:
+        """Rebuild from `to_dict()`; unknown or missing keys raise ValueError."""
+        if not isinstance(values, dict):
+            raise ValueError("config must be a JSON object")
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise ValueError(f"unknown config field(s): {', '.join(unknown)}")
+        missing = sorted(names - set(values))
+        if missing:
+            raise ValueError(f"missing config field(s): {', '.join(missing)}")
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> GATConfig:
+        return dataclasses.replace(self, **changes)
+
+    def key(self) -> str:
+        """A short stable hash of every field: names cache entries."""
+        blob = json.dumps(self.to_dict(), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:12]
+
+    def label(self) -> str:
+        """One line for people: the fields that differ between the models users compare."""
+        act = {"relu": "ReLU", "leaky_relu": f"LeakyReLU α={self.negative_slope:g}"}.get(
+            self.activation, f"PReLU (init {self.negative_slope:g})"
+        )
+        return f"{self.heads}×{self.hidden} heads, {act}, dropout {self.dropout:g}"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value

@@ -1,0 +1,90 @@
+"""Helpers for tests in a real browser: a Streamlit server on a free loopback port, and
+Debian's chromium driven by playwright (never `playwright install`)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("GAT_VIZ_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--disable-dev-shm-usage",
+]  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def streamlit_server(env: dict[str, str] | None = None, timeout: float = 90.0):
+    """Start `streamlit run app.py` on loopback; yield its URL; stop it."""
+    port = free_port()
+    log = open(ROOT / "tests" / "artifacts" / f"server-{port}.log", "w")
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+            "--server.headless", "true", "--server.address", "127.0.0.1",
+            "--server.port", str(port), "--server.fileWatcherType", "none",
+            "--browser.gatherUsageStats", "false",
+        ],
+        cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"streamlit exited with {proc.returncode}; see {log.name}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.read().decode().strip() == "ok":
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not become healthy in {timeout} s; see {log.name}")
+            time.sleep(0.25)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def require_chromium() -> str:
+    if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
+        pytest.fail(
+            f"chromium not found at {CHROMIUM}: install Debian's package (apt-get install -y "
+            "chromium); the browser tests must run, not skip",
+            pytrace=False,
+        )
+    return CHROMIUM
+
+
+def wait_for_app(page, timeout_ms: int = 60_000) -> None:
+    """Until the script run is over and nothing is stale (see the Streamlit playbook)."""
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout_ms)
+    page.wait_for_function(
+        """() => !document.querySelector(
+            '[data-testid="stSkeleton"], [data-testid="stAppSkeleton"], '
+            + '[data-testid="stSkeletonElement"], [data-stale="true"]')""",
+        timeout=timeout_ms,
+    )
