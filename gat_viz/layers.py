@@ -28,7 +28,7 @@ from torch_geometric.nn.inits import glorot, zeros
 from torch_geometric.utils import add_self_loops as pyg_add_self_loops
 from torch_geometric.utils import remove_self_loops
 
-from gat_viz.sparse import HeadBlocks, SparseFeatures, attention_aggregate, keep_mask
+from gat_viz.sparse import HeadBlocks, SparseFeatures, attention_aggregate, dropout_scale
 
 
 class AttentionGraph:
@@ -67,7 +67,8 @@ class AttentionGraph:
     def blocks(self, heads: int) -> HeadBlocks:
         """The block-diagonal CSR structure for `heads` heads, built once per head count."""
         if heads not in self._blocks:
-            self._blocks[heads] = HeadBlocks(self.src, self.dst, self.num_nodes, heads)
+            with torch.inference_mode(False):  # usable by autograd later, whoever builds it first
+                self._blocks[heads] = HeadBlocks(self.src, self.dst, self.num_nodes, heads)
         return self._blocks[heads]
 
     def to_edge_order(self, values: Tensor, heads: int) -> Tensor:
@@ -250,10 +251,10 @@ class GATLayer(nn.Module):
 
 
 def _dropout(t: Tensor, p: float, training: bool) -> Tensor:
-    """Inverted dropout, as F.dropout, with a cheaper mask (see `keep_mask`)."""
+    """Inverted dropout, as F.dropout, with a cheaper mask (see `sparse.keep_mask`)."""
     if not training or p == 0.0:
         return t
-    return t * keep_mask(t.numel(), 1.0 - p).view_as(t) * (1.0 / (1.0 - p))
+    return t * dropout_scale(t.numel(), p, t.dtype).view_as(t)
 
 
 def _num_nodes(x: Tensor | SparseFeatures) -> int:

@@ -41,14 +41,21 @@ class GAT(nn.Module):
     def forward(self, x: Tensor | SparseFeatures, edge_index: Tensor | AttentionGraph) -> Tensor:
         """Log-probabilities (N, K)."""
         graph = self.graph(x, edge_index)
+        return self.forward_layers(x, graph, graph)
+
+    def forward_layers(
+        self, x: Tensor | SparseFeatures, graph1: AttentionGraph, graph2: AttentionGraph
+    ) -> Tensor:
+        """The forward pass with one edge set per layer. Training uses it to compute only the
+        receptive field of the labelled nodes (see `train.receptive_field`)."""
         p = self.config.dropout
         if isinstance(x, SparseFeatures):
             x = x.dropout(p, self.training)  # same law as F.dropout, on the non-zeros only
         else:
             x = _dropout(x, p, self.training)
-        x = F.elu(self.conv1(x, graph))  # (N, H·C)
+        x = F.elu(self.conv1(x, graph1))  # (N, H·C)
         x = _dropout(x, p, self.training)
-        x = self.conv2(x, graph)  # (N, K)
+        x = self.conv2(x, graph2)  # (N, K)
         return F.log_softmax(x, dim=-1)
 
     def graph(self, x: Tensor | SparseFeatures, edge_index: Tensor | AttentionGraph) -> AttentionGraph:

@@ -47,8 +47,7 @@ class SparseFeatures:
         """Inverted dropout on the stored values only: same law as F.dropout on the dense X."""
         if not training or p == 0.0:
             return self
-        keep = 1.0 - p
-        return self.with_values(self.values * keep_mask(self.values.numel(), keep) * (1.0 / keep))
+        return self.with_values(self.values * dropout_scale(self.values.numel(), p))
 
     def linear(self, weight: Tensor) -> Tensor:
         """X Wᵀ for a weight (D, F), as F.linear does: returns (N, D), differentiable in W."""
@@ -74,11 +73,18 @@ def keep_mask(n: int, keep: float) -> Tensor:
     `torch.rand(n) < keep` (which itself is ~3× cheaper than `bernoulli_`). The probability is
     exact up to 2⁻¹⁶ (0.6 becomes 0.599998...), far below anything training can notice.
     """
+    if keep >= 1.0:
+        return torch.ones(n, dtype=torch.bool)
     # The full signed range: plain random_() leaves the top bit 0, which would bias one chunk.
     words = torch.empty((n + 3) // 4, dtype=torch.int64).random_(-(2**63), 2**63 - 1)
-    chunks = words.view(torch.int16)[:n]  # (n,), four 16-bit draws per word
-    # int16 is signed: shift to 0..65535 and compare with the threshold.
-    return chunks.to(torch.int32) + 32768 < round(keep * 65536)
+    chunks = words.view(torch.int16)[:n]  # (n,), four draws per word, uniform on -2¹⁵..2¹⁵-1
+    return chunks < round(keep * 65536) - 32768  # P = keep, compared in int16: no copy
+
+
+def dropout_scale(n: int, p: float, dtype: torch.dtype = torch.float32) -> Tensor:
+    """The factor inverted dropout multiplies by: 1/(1-p) where kept, 0 where dropped. (n,)."""
+    keep = 1.0 - p
+    return torch.where(keep_mask(n, keep), 1.0 / keep, 0.0).to(dtype)
 
 
 class _SparseLinear(torch.autograd.Function):

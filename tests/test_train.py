@@ -78,3 +78,30 @@ def test_paper_configuration_reaches_the_papers_accuracy(cora):
     """Mean test accuracy over 3 seeds (the README reports 10); the paper: 83.0 ± 0.7."""
     accs = [train(cora, GATConfig(), seed=s).test_acc for s in range(3)]
     assert sum(accs) / len(accs) >= 0.815, accs
+
+
+def test_receptive_field_gives_the_full_graphs_loss_and_gradients(cora):
+    """Training computes only what the labelled nodes depend on: same loss, same gradients."""
+    import torch.nn.functional as F
+
+    from gat_viz.layers import AttentionGraph
+    from gat_viz.model import GAT
+    from gat_viz.sparse import SparseFeatures
+    from gat_viz.train import receptive_field
+
+    torch.manual_seed(0)
+    model = GAT(GATConfig(dropout=0.0), cora.num_features, 7)
+    graph = AttentionGraph.build(cora.edge_index, cora.num_nodes)
+    targets = cora.train_mask.nonzero().view(-1)
+    field = receptive_field(graph, targets)
+    assert len(field.nodes) < cora.num_nodes and field.graph1.num_edges < graph.num_edges
+    assert torch.equal(field.nodes[field.targets], targets)
+    full = F.nll_loss(model(cora.x, cora.edge_index)[targets], cora.y[targets])
+    part = model.forward_layers(SparseFeatures(cora.x[field.nodes]), field.graph1, field.graph2)
+    part = F.nll_loss(part[field.targets], cora.y[targets])
+    assert torch.allclose(full, part, atol=1e-6)
+    for a, b in zip(
+        torch.autograd.grad(full, list(model.parameters())),
+        torch.autograd.grad(part, list(model.parameters())),
+    ):
+        assert torch.allclose(a, b, atol=1e-7)
