@@ -1,41 +1,40 @@
-"""The page frame: configuration, sidebar, and the views."""
+"""The page frame: URL checks, sidebar, the model in use, and the views."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from gat_viz.bench import PAPER
-from gat_viz.config import GATConfig
-from gat_viz.data import DATASETS, DatasetUnavailable
-from gat_viz.ui import resources
+from gat_viz.data import DatasetUnavailable
+from gat_viz.ui import explorer, resources, sidebar, training
+from gat_viz.ui.state import check_dataset
 
 TITLE = "GAT Attention Explorer"
 
 
 def main() -> None:
     st.set_page_config(page_title=TITLE, page_icon="🕸️", layout="wide")
+    notes = check_dataset(st.query_params)
+    name, config, seed = sidebar.model_setting()
     st.title(TITLE)
-    st.caption("What a Graph Attention Network learns on citation graphs.")
-    name = st.sidebar.selectbox("Dataset", [d for d in DATASETS if d != "PubMed"], key="dataset")
     try:
         data = resources.dataset(name)
     except DatasetUnavailable as exc:
-        st.error(f"The {name} data is not available: {exc}")
+        st.error(f"The {name} data is not available. {exc}")
         return
-    config, seed = GATConfig(), 0
-    result = resources.cached_model(name, config, seed)
-    st.write(
-        f"**{name}**: {data.num_nodes:,} nodes, {data.edge_index.size(1):,} directed edges, "
-        f"{data.num_features:,} features, {len(data.class_names)} classes."
-    )
-    if result is None:
-        st.info("No pretrained model for this setting yet.")
+    store = resources.store()
+    key = (name, config, seed)
+    loaded = store.get(key, data)
+    if loaded is None:
+        training.progress_panel(store, key, data)
         return
+    result = loaded.result
     mean, std = PAPER[name]
-    st.metric(
-        "Test accuracy at best validation (one run)",
-        f"{result.test_acc:.1%}",
-        help=f"{config.label()}, seed {seed}, best epoch {result.best_epoch}",
+    st.markdown(
+        f"**Model:** {name}, {config.label()}, seed {seed} · **test accuracy at best validation "
+        f"{result.test_acc:.1%}** (one run, epoch {result.best_epoch}) · paper: {mean} ± {std} "
+        f"(mean of 100 runs) · {loaded.source}"
     )
-    st.caption(f"Model: {config.label()}, seed {seed}. Paper: {mean} ± {std} (mean ± std of 100 runs).")
-    st.info("The attention explorer is under construction: neighbourhoods drawn by attention come next.")
+    if not store.cache.writable:
+        st.caption("The model cache folder cannot be written: models trained now are kept in memory only.")
+    explorer.view(data, loaded, notes)

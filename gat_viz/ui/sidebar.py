@@ -1,0 +1,36 @@
+"""The sidebar: dataset and the model's setting."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from gat_viz.config import GATConfig
+from gat_viz.ui.state import DATASETS
+
+ACTIVATIONS = {"LeakyReLU": "leaky_relu", "ReLU": "relu", "PReLU (learned slope per head)": "prelu"}
+LEARNING_RATES = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05)
+
+
+def model_setting() -> tuple[str, GATConfig, int]:
+    """(dataset, config, seed) from the sidebar widgets; defaults are the paper's."""
+    sb = st.sidebar
+    name = sb.selectbox("Dataset", DATASETS, key="dataset", bind="query-params")
+    sb.subheader("Model")
+    d = GATConfig()
+    slope = sb.slider(
+        "LeakyReLU negative slope α", 0.0, 1.0, d.negative_slope, 0.05, key="slope",
+        help="The slope for negative attention scores. 0 is ReLU: negative scores tie at 0.",
+    )  # fmt: skip
+    heads = sb.slider("Heads", 1, 16, d.heads, key="heads", help="Attention heads in layer 1")
+    dropout = sb.slider("Dropout", 0.0, 0.9, d.dropout, 0.05, key="dropout", help="On inputs and attention")
+    with sb.expander("Advanced"):
+        hidden = st.slider("Hidden units per head", 1, 64, d.hidden, key="hidden")
+        activation = st.selectbox("Activation", list(ACTIVATIONS), key="activation")
+        seed = st.number_input("Seed", 0, 9999, 0, key="seed")
+        max_epochs = st.slider("Max epochs", 10, 2000, d.max_epochs, 10, key="max_epochs")
+        lr = st.select_slider("Learning rate", LEARNING_RATES, d.lr, key="lr")
+    config = GATConfig(
+        hidden=hidden, heads=heads, dropout=round(dropout, 2), negative_slope=round(slope, 2),
+        activation=ACTIVATIONS[activation], lr=lr, max_epochs=max_epochs,
+    )  # fmt: skip
+    return name, config, int(seed)
