@@ -71,7 +71,15 @@ class NodeView:
     toward_centre: np.ndarray  # (n,) α on the node's edge into the centre (NaN if none)
 
 
-def node_view(out: ModelOutputs, centre: int, hops: int, layer: int, head: int | str, order_key: np.ndarray | None = None, max_nodes: int = MAX_NODES) -> NodeView:  # fmt: skip
+def node_view(
+    out: ModelOutputs,
+    centre: int,
+    hops: int,
+    layer: int,
+    head: int | str,
+    order_key: np.ndarray | None = None,
+    max_nodes: int = MAX_NODES,
+) -> NodeView:
     if not 0 <= layer < out.layers:
         raise ValueError(f"layer must be 1..{out.layers}")
     alpha = select_heads(out.alpha[layer], head).numpy()  # (E,)

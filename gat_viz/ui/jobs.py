@@ -60,7 +60,7 @@ class ModelStore:
             if key in self._models:
                 self._models.move_to_end(key)
                 return self._models[key]
-        name, config, seed = key
+        _, config, seed = key
         result = self.cache.get(data, config, seed)
         if result is None:
             return None
@@ -87,7 +87,7 @@ class ModelStore:
     def _run(self, job: Job, data) -> None:
         with self._slots:
             job.state = "training"
-            name, config, seed = job.key
+            _, config, seed = job.key
 
             def on_epoch(record: EpochRecord) -> bool:
                 job.history.append(record)
