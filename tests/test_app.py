@@ -3,26 +3,100 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from gat_viz.cache import ASSETS, entry_name
+from gat_viz.checkpoint import load_checkpoint
+from gat_viz.config import GATConfig
 from tests.conftest import ROOT
+
+
+def new_app(**params) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at
 
 
 @pytest.fixture
 def app(cora):
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    return at.run()
+    return new_app().run()
+
+
+def model_line(at) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("**Model:**"))
 
 
 def test_opens_on_cora_with_the_pretrained_model(app):
     assert not app.exception
     assert app.title[0].value == "GAT Attention Explorer"
-    metric = app.metric[0]
-    assert metric.label.startswith("Test accuracy at best validation")
-    assert 80.0 < float(metric.value.rstrip("%")) < 90.0
-    assert any("83.0 ± 0.7" in c.value for c in app.caption)
+    line = model_line(app)
+    assert "Cora, 8×8 heads, LeakyReLU α=0.2, dropout 0.6, seed 0" in line
+    shipped = load_checkpoint(ASSETS / entry_name("Cora", GATConfig(), 0))
+    assert f"test accuracy at best validation {shipped.test_acc:.1%}" in line
+    assert "83.0 ± 0.7" in line and "shipped" in line
+    assert app.number_input(key="node").value == 0
+    assert len(app.get("plotly_chart")) >= 2  # the neighbourhood and the probabilities
+    assert not app.warning
+
+
+def test_hub_is_capped_with_a_note(app):
+    app.number_input(key="node").set_value(1358).run()
+    assert not app.exception
+    assert any("Showing 300 of 426 nodes" in c.value for c in app.caption)
+
+
+def test_layer_two_has_one_head(app):
+    app.radio(key="layer").set_value("2").run()
+    assert app.selectbox(key="head").options == ["mean", "max", "1"]
+    app.selectbox(key="head").set_value("1").run()
+    assert not app.exception
+
+
+def test_inspector_states_the_prediction(app):
+    text = " ".join(m.value for m in app.markdown)
+    assert "**True:** Probabilistic_Methods" in text and "**split:** train" in text
+    assert any("entropy" in m.label.lower() for m in app.metric)
+
+
+def test_random_misclassified_node(app, cora):
+    app.button[1].click().run()
+    node = app.number_input(key="node").value
+    text = " ".join(m.value for m in app.markdown)
+    assert cora.test_mask[node] and ":red[**wrong**]" in text
+
+
+def test_colouring_and_relative_widths(app):
+    app.selectbox(key="colour_by").set_value("correct / wrong").run()
+    app.toggle(key="relative").set_value(True).run()
+    assert not app.exception
+
+
+@pytest.mark.parametrize(
+    "params, notice",
+    [
+        ({"node": "abc"}, "does not exist"),
+        ({"node": "99999"}, "does not exist"),
+        ({"layer": "9"}, "layer"),
+        ({"hops": "7"}, "hops"),
+        ({"dataset": "Reddit"}, "unknown dataset"),
+        ({"node": "<img src=x onerror=alert(1)>"}, "does not exist"),
+    ],
+)
+def test_bad_links_fall_back_with_a_notice(cora, params, notice):
+    at = new_app(**params).run()
+    assert not at.exception
+    assert any(notice in w.value for w in at.warning)
+    assert at.number_input(key="node").value == 0
+    assert all("<img" not in m.value for m in at.markdown)
+
+
+def test_link_opens_a_node(cora):
+    at = new_app(node="33", hops="1", layer="2").run()
+    assert not at.exception and not at.warning
+    assert at.number_input(key="node").value == 33
+    assert at.radio(key="hops").value == "1" and at.radio(key="layer").value == "2"
 
 
 def test_switch_to_citeseer(app, citeseer):
-    app.sidebar.selectbox[0].select("CiteSeer").run()
+    app.selectbox(key="dataset").set_value("CiteSeer").run()
     assert not app.exception
-    assert any("3,327 nodes" in m.value for m in app.markdown)
-    assert any("72.5 ± 0.7" in c.value for c in app.caption)
+    assert "CiteSeer" in model_line(app) and "72.5 ± 0.7" in model_line(app)

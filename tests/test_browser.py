@@ -1,19 +1,113 @@
 """The app in a real browser: Debian chromium + playwright against a live server."""
 
+import re
+import time
+
 import pytest
 
 from tests.browser import wait_for_app
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.browser
+SHOTS = ROOT / "tests" / "artifacts"
 
 
-def test_app_loads_and_states_the_model(app_server, page, cora):
-    page.goto(app_server)
+def open_app(page, url):
+    page.goto(url)
     wait_for_app(page)
+    page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=60_000)
+
+
+def chart_title(page) -> str:
+    return page.locator('[data-testid="stPlotlyChart"] .gtitle').first.text_content() or ""
+
+
+NODE_POINT_JS = """exclude => {
+    const gd = document.querySelector('[data-testid=stPlotlyChart] .js-plotly-plot');
+    const traces = gd.querySelectorAll('g.scatterlayer g.trace.scatter');
+    for (let t = 0; t < gd.data.length; t++) {
+        const custom = gd.data[t].customdata;
+        if (!custom) continue;  // edge traces
+        const points = traces[t].querySelectorAll('path.point');
+        for (let k = 0; k < custom.length; k++) {
+            if (custom[k][0] === exclude) continue;
+            const r = points[k].getBoundingClientRect();
+            return [String(custom[k][0]), r.x + r.width / 2, r.y + r.height / 2];
+        }
+    }
+    return null;
+}"""
+
+
+def node_point(page, exclude: int) -> tuple[str, float, float]:
+    """A drawn node other than `exclude`: its id and its centre on screen."""
+    found = page.evaluate(NODE_POINT_JS, exclude)
+    assert found is not None, "no other node drawn"
+    return found[0], found[1], found[2]
+
+
+def test_app_loads_and_draws(app_server, page, cora):
+    open_app(page, app_server)
     body = page.inner_text("body")
     assert "GAT Attention Explorer" in body
-    assert "Test accuracy at best validation" in body and "83.0 ± 0.7" in body
-    assert "Traceback" not in body
-    assert page.js_errors == []
-    page.screenshot(path=str(ROOT / "tests" / "artifacts" / "app.png"), full_page=True)
+    assert "test accuracy at best validation" in body and "83.0 ± 0.7" in body
+    assert "Cora node 0: 2-hop neighbourhood" in chart_title(page)
+    assert page.locator("g.trace.scatter path.point").count() >= 8
+    assert "Traceback" not in body and page.js_errors == []
+    page.screenshot(path=str(SHOTS / "app.png"), full_page=True)
+
+
+def test_clicking_a_node_recentres_and_updates_the_url(app_server, page, cora):
+    open_app(page, f"{app_server}/?node=33")
+    assert "Cora node 33:" in chart_title(page)
+    clicked, x, y = node_point(page, exclude=33)
+    page.mouse.move(x, y)
+    page.wait_for_timeout(150)  # hover first, as a person does
+    page.mouse.click(x, y)
+    page.wait_for_function(
+        "n => document.querySelector('[data-testid=stPlotlyChart] .gtitle')"
+        "?.textContent.includes(`node ${n}:`)",
+        arg=clicked,
+        timeout=30_000,
+    )
+    wait_for_app(page)
+    assert f"node={clicked}" in page.url
+    assert page.locator('input[aria-label="Node"]').input_value() == clicked
+
+
+def test_a_link_opens_that_node(app_server, page, cora):
+    open_app(page, f"{app_server}/?node=1358&layer=2&head=1")
+    assert "Cora node 1358: 2-hop neighbourhood, layer 2, head 1" in chart_title(page)
+    assert "Showing 300 of 426 nodes" in page.inner_text("body")
+    page.screenshot(path=str(SHOTS / "hub.png"), full_page=True)
+
+
+def test_bad_link_shows_a_notice_and_a_valid_view(app_server, page, cora):
+    open_app(page, f"{app_server}/?node=abc&layer=9&head=%3Cscript%3E")
+    body = page.inner_text("body")
+    assert "does not exist" in body and "layer" in body
+    assert "Cora node 0:" in chart_title(page)
+    assert "Traceback" not in body and page.js_errors == []
+    assert page.locator("script:has-text('alert')").count() == 0
+
+
+def test_moving_the_slope_slider_trains_and_redraws(app_server, page, cora):
+    open_app(page, app_server)
+    slider = page.get_by_role("slider", name="LeakyReLU negative slope α")
+    slider.focus()
+    slider.press("ArrowRight")  # 0.20 -> 0.25: not shipped, so it trains
+    page.wait_for_function("() => document.body.innerText.includes('training it now')", timeout=30_000)
+    page.screenshot(path=str(SHOTS / "training.png"), full_page=True)
+    start = time.monotonic()
+    page.wait_for_function(
+        "() => document.body.innerText.includes('LeakyReLU α=0.25') && "
+        "document.body.innerText.includes('test accuracy at best validation')",
+        timeout=180_000,
+    )
+    wait_for_app(page)
+    page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg')
+    body = page.inner_text("body")
+    assert "trained just now" in body
+    print(re.search(r"trained just now \([^)]*\)", body).group(0))
+    print(f"trained and redrawn in {time.monotonic() - start:.1f} s")
+    assert time.monotonic() - start < 180

@@ -98,7 +98,8 @@ class ModelStore:
                 if result.stopped == "cancelled":
                     job.state, job.error = "failed", "training was cancelled"
                     return
-                self._keep(job.key, Loaded(result, model_outputs(result.model, data), "trained"))
+                source = f"trained just now ({result.epochs} epochs in {result.seconds:.1f} s)"
+                self._keep(job.key, Loaded(result, model_outputs(result.model, data), source))
                 job.state = "done"
             except TrainingDiverged as exc:
                 job.state, job.error = "failed", str(exc)

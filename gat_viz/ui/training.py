@@ -1,4 +1,4 @@
-"""Live training progress: a fragment that polls the background job every half second."""
+"""Live training progress: a fragment that polls the background job every second."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def progress_panel(store: ModelStore, key: Key, data) -> None:
     _poll(store, key, config.max_epochs)
 
 
-@st.fragment(run_every=0.5)
+@st.fragment(run_every=1.0)
 def _poll(store: ModelStore, key: Key, max_epochs: int) -> None:
     job = store.job(key)
     if job is None:
@@ -41,4 +41,4 @@ def _poll(store: ModelStore, key: Key, max_epochs: int) -> None:
         c1.metric("Epoch", last.epoch)
         c2.metric("Training loss", f"{last.loss:.3f}")
         c3.metric("Validation accuracy", f"{last.val_acc:.1%}")
-        st.plotly_chart(training_curve(list(job.history)), key=f"curve-{job.epoch}")
+        st.plotly_chart(training_curve(list(job.history)), key="curve", config={"staticPlot": True})

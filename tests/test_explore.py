@@ -1,0 +1,41 @@
+import numpy as np
+import pytest
+import torch
+
+from gat_viz.explore import inspect, model_outputs, node_view
+
+
+@pytest.fixture(scope="module")
+def outputs(cora_result, cora):
+    return model_outputs(cora_result.model, cora)
+
+
+def test_outputs_match_the_model(outputs, cora_result, cora):
+    ref = cora_result.model.to_pyg().attention(cora.x, cora.edge_index)
+    for alpha, (_, ref_alpha) in zip(outputs.alpha, ref):
+        assert torch.allclose(alpha, ref_alpha, atol=1e-5)
+    assert torch.allclose(outputs.probs.sum(1), torch.ones(cora.num_nodes), atol=1e-5)
+
+
+def test_node_view_edges_carry_their_attention(outputs):
+    v = node_view(outputs, 0, 2, 0, "mean")
+    alpha = outputs.alpha[0].mean(1).numpy()
+    assert np.allclose(v.edge_alpha, alpha[v.nb.edge_ids])
+    deg = outputs.in_degree.numpy()
+    targets = outputs.edge_index[1].numpy()[v.nb.edge_ids]
+    assert np.allclose(v.edge_relative, v.edge_alpha * deg[targets])
+    hop1 = v.nb.hop == 1
+    assert not np.isnan(v.toward_centre[hop1]).any() and np.isnan(v.toward_centre[v.nb.hop == 2]).all()
+    with pytest.raises(ValueError):
+        node_view(outputs, 0, 2, 5, "mean")
+
+
+def test_inspection_sums_and_sorts(outputs, cora):
+    insp = inspect(outputs, cora, 0, 0)
+    assert insp.in_degree == len(insp.neighbours) == 4  # 3 neighbours + self loop
+    means = [r.alpha_mean for r in insp.neighbours]
+    assert means == sorted(means, reverse=True) and abs(sum(means) - 1) < 1e-5
+    assert sum(insp.label_mix.values()) == 3
+    assert insp.uniform_entropy == pytest.approx(np.log(4))
+    assert all(e <= insp.uniform_entropy + 1e-6 for e in insp.entropy)
+    assert insp.true_label in cora.class_names and abs(sum(insp.probs) - 1) < 1e-5

@@ -1,0 +1,40 @@
+import pytest
+
+from gat_viz.ui.state import check_dataset, check_view, head_options
+
+
+@pytest.mark.parametrize(
+    "params, kept",
+    [
+        ({"node": "5"}, {"node": "5"}),
+        ({"node": "abc"}, {}),
+        ({"node": "99999"}, {}),
+        ({"node": "-3"}, {}),
+        ({"node": "2.5"}, {}),
+        ({"node": "1" * 400}, {}),
+        ({"layer": "9"}, {}),
+        ({"hops": "3", "node": "4"}, {"node": "4"}),
+        ({"head": "5", "layer": "2"}, {"layer": "2"}),
+        ({"head": "5"}, {"head": "5"}),
+        ({"head": "<script>alert(1)</script>"}, {}),
+    ],
+)
+def test_bad_values_are_removed_with_a_notice(params, kept):
+    removed = set(params) - set(kept)
+    params = dict(params)
+    notes = check_view(params, 2708, [8, 1])
+    assert params == kept
+    assert len(notes) == len(removed)  # one notice per value dropped
+    for note in notes:
+        assert not set(note) & set("<>[]`!*_#|{}\\")  # nothing that markdown or HTML would act on
+
+
+def test_unknown_dataset():
+    params = {"dataset": "Reddit<b>"}
+    notes = check_dataset(params)
+    assert params == {} and "Reddit" in notes[0] and "<" not in notes[0]
+    assert check_dataset({"dataset": "CiteSeer"}) == []
+
+
+def test_head_options():
+    assert head_options(2) == ["mean", "max", "1", "2"]
