@@ -1,0 +1,101 @@
+"""Click → redrawn graph in headless Chromium: `python -m tests.browser_bench [--clicks 20]`.
+
+Starts the app on a free loopback port, opens Cora, then clicks drawn nodes (random ones, and
+Cora's hub, node 1358, with its 2-hop neighbourhood of 426 nodes) and times each click until
+the chart shows the new centre and the app is idle. Prints median and p95 in seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import time
+
+from playwright.sync_api import sync_playwright
+
+from tests.browser import ARGS, require_chromium, streamlit_server, wait_for_app
+
+FIND_JS = """want => {
+    const gd = document.querySelector('[data-testid=stPlotlyChart] .js-plotly-plot');
+    const traces = gd.querySelectorAll('g.scatterlayer g.trace.scatter');
+    const found = [];
+    for (let t = 0; t < gd.data.length; t++) {
+        const custom = gd.data[t].customdata;
+        if (!custom) continue;
+        const points = traces[t].querySelectorAll('path.point');
+        for (let k = 0; k < custom.length; k++) {
+            const r = points[k].getBoundingClientRect();
+            found.push([custom[k][0], r.x + r.width / 2, r.y + r.height / 2, custom[k][7]]);
+        }
+    }
+    return want === null ? found : found.filter(p => p[0] === want);
+}"""
+TITLE_JS = """n => (document.querySelector('[data-testid=stPlotlyChart] .gtitle')?.textContent || '')
+    .includes(`node ${n}:`)"""
+
+
+def click_and_time(page, node: int, x: float, y: float) -> float:
+    page.mouse.move(x, y)
+    page.wait_for_timeout(100)
+    start = time.perf_counter()
+    page.mouse.click(x, y)
+    page.wait_for_function(TITLE_JS, arg=node, timeout=60_000)
+    wait_for_app(page)
+    page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg')
+    return time.perf_counter() - start
+
+
+def run(clicks: int = 20, seed: int = 0) -> dict[str, object]:
+    rng = random.Random(seed)
+    require_chromium()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        started = time.perf_counter()
+        with streamlit_server() as url:
+            page.goto(url)  # cold: the server has imported nothing of torch or the model yet
+            wait_for_app(page)
+            page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg')
+            cold_start = time.perf_counter() - started
+            times, hub_times = _clicks(page, url, clicks, rng)
+        browser.close()
+    every = times + hub_times
+
+    def q95(v: list[float]) -> float:
+        return sorted(v)[max(0, round(0.95 * len(v)) - 1)]
+
+    return {
+        "cold_start_s": round(cold_start, 2),
+        "clicks": len(every),
+        "median_s": round(statistics.median(every), 3),
+        "p95_s": round(q95(every), 3),
+        "hub_clicks": len(hub_times),
+        "hub_median_s": round(statistics.median(hub_times), 3) if hub_times else None,
+    }
+
+
+def _clicks(page, url: str, clicks: int, rng: random.Random) -> tuple[list[float], list[float]]:
+    times: list[float] = []
+    hub_times: list[float] = []
+    page.goto(f"{url}/?node=1358&hops=2")
+    wait_for_app(page)
+    page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg')
+    for i in range(clicks):
+        if i % 4 == 3:  # every 4th click goes back to the hub, the heaviest view
+            hub = page.evaluate(FIND_JS, 1358)
+            if hub:
+                hub_times.append(click_and_time(page, 1358, hub[0][1], hub[0][2]))
+                continue
+        points = [q for q in page.evaluate(FIND_JS, None) if q[3] == 1] or page.evaluate(FIND_JS, None)
+        node, x, y, _ = rng.choice(points)
+        times.append(click_and_time(page, int(node), x, y))
+    return times, hub_times
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clicks", type=int, default=20)
+    args = parser.parse_args()
+    print(json.dumps(run(args.clicks)))
