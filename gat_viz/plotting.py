@@ -227,7 +227,9 @@ def training_curve(history: Sequence[dict[str, float]] | Sequence[object]) -> go
         margin=dict(l=5, r=5, t=5, b=5),
         xaxis=dict(title="epoch"),
         yaxis=dict(title="loss"),
-        yaxis2=dict(title="val acc", overlaying="y", side="right", range=[0, 1]),
+        yaxis2=dict(
+            title="val acc", overlaying="y", side="right", range=[0, 1], tickformat=".0%", dtick=0.25
+        ),
         legend=dict(orientation="h", y=1.15),
     )
     return fig

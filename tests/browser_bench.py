@@ -18,7 +18,9 @@ from playwright.sync_api import sync_playwright
 from tests.browser import ARGS, require_chromium, streamlit_server, wait_for_app
 
 FIND_JS = """want => {
-    const gd = document.querySelector('[data-testid=stPlotlyChart] .js-plotly-plot');
+    const gd = [...document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot')]
+        .find(g => g.data.some(t => t.customdata));
+    gd.scrollIntoView({block: 'center'});
     const traces = gd.querySelectorAll('g.scatterlayer g.trace.scatter');
     const found = [];
     for (let t = 0; t < gd.data.length; t++) {

@@ -7,15 +7,16 @@ import random
 import numpy as np
 import pandas as pd
 import streamlit as st
+from torch_geometric.data import Data
 
-from gat_viz.explore import inspect, node_view
+from gat_viz.explore import ModelOutputs, NodeView, inspect, node_view
 from gat_viz.plotting import COLOUR_BY, neighbourhood_figure, picked_node, probability_figure
 from gat_viz.ui import resources
 from gat_viz.ui.jobs import Loaded
 from gat_viz.ui.state import DEFAULT_NODE, HOPS, LAYERS, check_view, head_options
 
 
-def view(data, loaded: Loaded, notes: list[str]) -> None:
+def view(data: Data, loaded: Loaded, notes: list[str]) -> None:
     out = loaded.outputs
     n = data.num_nodes
     heads = [out.heads(0), out.heads(1)]
@@ -45,12 +46,18 @@ def view(data, loaded: Loaded, notes: list[str]) -> None:
 
     head = head_label if head_label in ("mean", "max") else int(head_label) - 1
     y = data.y.numpy()
-    nv = node_view(out, int(node), hops, layer, head, order_key=y)
+    nv = loaded.cached(
+        ("view", int(node), hops, layer, head),
+        lambda: node_view(out, int(node), hops, layer, head, order_key=y),
+    )
     graph_col, inspect_col = st.columns([2.3, 1])
     with graph_col:
         title = f"{data.name} node {node}: {hops}-hop neighbourhood, layer {layer + 1}, head {head_label}"
-        fig = neighbourhood_figure(
-            nv, out, y, data.class_names, resources.splits(data.name), colour_by, relative, title
+        fig = loaded.cached(
+            ("figure", int(node), hops, layer, head, colour_by, relative),
+            lambda: neighbourhood_figure(
+                nv, out, y, data.class_names, resources.splits(data.name), colour_by, relative, title
+            ),
         )
         filename = f"{data.name.lower()}_node{node}_{hops}hop_layer{layer + 1}_head-{head_label}"
         st.plotly_chart(
@@ -81,7 +88,7 @@ def _on_pick() -> None:
         st.session_state["node"] = picked
 
 
-def _random_node(data, out, misclassified: bool) -> None:
+def _random_node(data: Data, out: ModelOutputs, misclassified: bool) -> None:
     pool = data.test_mask.clone()
     if misclassified:
         pool &= out.pred != data.y
@@ -90,7 +97,7 @@ def _random_node(data, out, misclassified: bool) -> None:
         st.session_state["node"] = random.choice(ids)
 
 
-def _edge_table(nv, data, out) -> pd.DataFrame:
+def _edge_table(nv: NodeView, data: Data, out: ModelOutputs) -> pd.DataFrame:
     nb = nv.nb
     src, dst = nb.nodes[nb.src], nb.nodes[nb.dst]
     names = np.array(data.class_names)
@@ -111,7 +118,7 @@ def _edge_table(nv, data, out) -> pd.DataFrame:
     )
 
 
-def _inspector(data, out, node: int, layer: int) -> None:
+def _inspector(data: Data, out: ModelOutputs, node: int, layer: int) -> None:
     insp = inspect(out, data, node, layer)
     st.subheader(f"Node {node}")
     verdict = ":green[**correct**]" if insp.correct else ":red[**wrong**]"

@@ -11,7 +11,9 @@ import threading
 import time
 import traceback
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from gat_viz.cache import ModelCache
 from gat_viz.config import GATConfig
@@ -19,13 +21,25 @@ from gat_viz.explore import ModelOutputs, model_outputs
 from gat_viz.train import EpochRecord, TrainingDiverged, TrainResult
 
 Key = tuple[str, GATConfig, int]  # dataset, config, seed
+T = TypeVar("T")
 
 
 @dataclass
 class Loaded:
     result: TrainResult
     outputs: ModelOutputs
-    source: str  # "shipped", "disk cache" or "trained"
+    source: str  # "shipped", "disk cache" or "trained ..."
+    views: OrderedDict = field(default_factory=OrderedDict, repr=False)  # see `cached`
+
+    def cached(self, key: tuple, make: Callable[[], T], limit: int = 256) -> T:
+        """An LRU memo per model: node views and figures by (node, hops, layer, head, ...)."""
+        if key in self.views:
+            self.views.move_to_end(key)
+            return self.views[key]
+        value = self.views[key] = make()
+        while len(self.views) > limit:
+            self.views.popitem(last=False)
+        return value
 
 
 @dataclass

@@ -27,13 +27,19 @@ def main() -> None:
     loaded = store.get(key, data)
     if loaded is None:
         training.progress_panel(store, key, data)
-        return
+        previous = st.session_state.get("shown")
+        loaded = store.get(previous, data) if previous and previous[0] == name else None
+        if loaded is None:
+            return
+        st.caption("Meanwhile, the previous model:")
+    else:
+        st.session_state["shown"] = key
     result = loaded.result
     mean, std = PAPER[name]
     st.markdown(
-        f"**Model:** {name}, {config.label()}, seed {seed} · **test accuracy at best validation "
-        f"{result.test_acc:.1%}** (one run, epoch {result.best_epoch}) · paper: {mean} ± {std} "
-        f"(mean of 100 runs) · {loaded.source}"
+        f"**Model:** {name}, {result.config.label()}, seed {result.seed} · **test accuracy at best "
+        f"validation {result.test_acc:.1%}** (one run, epoch {result.best_epoch}) · paper: {mean} ± "
+        f"{std} (mean of 100 runs) · {loaded.source}"
     )
     if not store.cache.writable:
         st.caption("The model cache folder cannot be written: models trained now are kept in memory only.")
