@@ -58,7 +58,7 @@ def pyg_example_epochs(data: Data, epochs: int, seed: int = 0) -> list[float]:
         loss = F.cross_entropy(out[data.train_mask], data.y[data.train_mask])
         loss.backward()
         optimizer.step()
-        return float(loss)
+        return loss.item()  # the example has float(loss), which torch 2.13 warns about
 
     @torch.no_grad()
     def test() -> list[float]:

@@ -100,3 +100,14 @@ def test_switch_to_citeseer(app, citeseer):
     app.selectbox(key="dataset").set_value("CiteSeer").run()
     assert not app.exception
     assert "CiteSeer" in model_line(app) and "72.5 ± 0.7" in model_line(app)
+
+
+def test_teaching_views_show_the_models_numbers(cora):
+    at = new_app(node="7", head="2").run()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "of its 2 incoming edges" in text  # node 7: one neighbour and its self loop
+    diffs = [s.value for s in at.success if "reproduces the model's own forward pass" in s.value]
+    assert diffs and float(diffs[0].rsplit("= ", 1)[1]) < 1e-4
+    assert any("dead under ReLU" in m.label for m in at.metric)
+    assert len(at.get("latex")) == 3

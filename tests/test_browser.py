@@ -118,3 +118,22 @@ def test_moving_the_slope_slider_trains_and_redraws(app_server, page, cora):
     print(re.search(r"trained just now \([^)]*\)", body).group(0))
     print(f"trained and redrawn in {time.monotonic() - start:.1f} s")
     assert time.monotonic() - start < 180
+
+
+@pytest.mark.parametrize(
+    "tab, expect",
+    [
+        ("ReLU vs LeakyReLU", "dead under ReLU"),
+        ("The attention math", "reproduces the model's own forward pass"),
+        ("Attention learns", "away from where they started"),
+        ("Entropy vs uniform", "below uniform"),
+    ],
+)
+def test_teaching_views_render(app_server, page, cora, tab, expect):
+    open_app(page, f"{app_server}/?node=7&head=2")
+    page.get_by_role("tab", name=tab).click()
+    page.wait_for_function("t => document.body.innerText.includes(t)", arg=expect, timeout=30_000)
+    body = page.inner_text("body")
+    assert "Traceback" not in body and page.js_errors == []
+    name = tab.lower().replace(" ", "_")
+    page.screenshot(path=str(SHOTS / f"teach_{name}.png"), full_page=True)

@@ -11,7 +11,7 @@ from torch_geometric.data import Data
 
 from gat_viz.explore import ModelOutputs, NodeView, inspect, node_view
 from gat_viz.plotting import COLOUR_BY, neighbourhood_figure, picked_node, probability_figure
-from gat_viz.ui import resources
+from gat_viz.ui import resources, teaching
 from gat_viz.ui.jobs import Loaded
 from gat_viz.ui.state import DEFAULT_NODE, HOPS, LAYERS, check_view, head_options
 
@@ -78,8 +78,27 @@ def view(data: Data, loaded: Loaded, notes: list[str]) -> None:
             "Edge table (CSV)", _edge_table(nv, data, out).to_csv(index=False), f"{filename}.csv",
             mime="text/csv", on_click="ignore",
         )  # fmt: skip
+    head_index = head if isinstance(head, int) else 0
+    head_note = "" if isinstance(head, int) else " (head 1: these views need one head)"
     with inspect_col:
-        _inspector(data, out, int(node), layer)
+        inspector_tab, relu_tab = st.tabs(["Node inspector", "ReLU vs LeakyReLU"])
+        with inspector_tab:
+            _inspector(data, out, int(node), layer)
+        with relu_tab:
+            if head_note:
+                st.caption(head_note.strip(" ()").capitalize())
+            teaching.relu_panel(data, loaded, int(node), layer, head_index)
+    math_tab, learns_tab, entropy_tab = st.tabs(
+        ["The attention math", "Attention learns", "Entropy vs uniform"]
+    )
+    with math_tab:
+        if head_note:
+            st.caption(head_note.strip(" ()").capitalize())
+        teaching.math_panel(data, loaded, int(node), layer, head_index)
+    with learns_tab:
+        teaching.learns_panel(loaded)
+    with entropy_tab:
+        teaching.entropy_panel(data, loaded, int(node), layer, head)
 
 
 def _on_pick() -> None:
