@@ -69,6 +69,9 @@ def build_parser() -> Parser:
     t.add_argument("--activation", choices=ACTIVATIONS, default=d.activation)
     t.add_argument("--lr", type=float, default=d.lr)
     t.add_argument("--weight-decay", type=float, default=d.weight_decay)
+    t.add_argument(
+        "--frozen-attention", action="store_true", help="keep a_src, a_dst at initialisation (ablation)"
+    )
     t.add_argument("--out", metavar="PATH", help="save the checkpoint: a .safetensors file, or a folder/")
     t.add_argument("--json", action="store_true", help="print one JSON object")
     t.set_defaults(run=run_train)
@@ -98,6 +101,7 @@ def run_train(args: argparse.Namespace) -> int:
         hidden=args.hidden, heads=args.heads, out_heads=args.out_heads, dropout=args.dropout,
         negative_slope=args.negative_slope, activation=args.activation, lr=args.lr,
         weight_decay=args.weight_decay, max_epochs=args.max_epochs, patience=args.patience,
+        learn_attention=not args.frozen_attention,
     )  # fmt: skip
     data = load_dataset(args.dataset)
     with _progress(config.max_epochs, f"{data.name} seed {args.seed}") as on_epoch:

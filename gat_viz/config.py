@@ -25,6 +25,7 @@ class GATConfig:
     weight_decay: float = 5e-4  # L2 regularisation (lambda = 0.0005)
     max_epochs: int = 1000  # upper bound; early stopping usually ends far sooner
     patience: int = 100  # epochs without improvement of val loss or val accuracy
+    learn_attention: bool = True  # False freezes a_src, a_dst at initialisation (an ablation)
 
     def __post_init__(self) -> None:
         def bad(name: str, why: str) -> ValueError:
@@ -40,6 +41,8 @@ class GATConfig:
             raise bad("dropout", "must be in [0, 1)")
         if not _is_number(self.negative_slope) or not 0.0 <= self.negative_slope <= 1.0:
             raise bad("negative_slope", "must be in [0, 1]")
+        if not isinstance(self.learn_attention, bool):
+            raise bad("learn_attention", "must be true or false")
         if self.activation not in ACTIVATIONS:
             raise bad("activation", f"must be one of {', '.join(ACTIVATIONS)}")
         if not _is_number(self.lr) or not 0.0 < self.lr <= 10.0:
@@ -84,7 +87,8 @@ class GATConfig:
         act = {"relu": "ReLU", "leaky_relu": f"LeakyReLU α={self.negative_slope:g}"}.get(
             self.activation, f"PReLU (init {self.negative_slope:g})"
         )
-        return f"{self.heads}×{self.hidden} heads, {act}, dropout {self.dropout:g}"
+        frozen = ", attention frozen at initialisation" if not self.learn_attention else ""
+        return f"{self.heads}×{self.hidden} heads, {act}, dropout {self.dropout:g}{frozen}"
 
 
 def _is_number(value: Any) -> bool:

@@ -94,10 +94,23 @@ class Walkthrough:
 
 
 @torch.no_grad()
-def walkthrough(model: GAT, x: Tensor, edge_index: Tensor, node: int, layer: int, head: int) -> Walkthrough:
-    """The textbook computation on the node's incoming edges only, checked against the model."""
+def walkthrough(
+    model: GAT,
+    x: Tensor,
+    edge_index: Tensor,
+    node: int,
+    layer: int,
+    head: int,
+    traces: list[AttentionTrace] | None = None,
+    model_probs: Tensor | None = None,
+) -> Walkthrough:
+    """The textbook computation on the node's incoming edges only, checked against the model.
+
+    `traces` (from `model.trace`) and `model_probs` (N, K) may be passed when already at hand;
+    they are the model's own numbers that the walk-through is compared with.
+    """
     model.eval()
-    traces = model.trace(x, edge_index)
+    traces = traces if traces is not None else model.trace(x, edge_index)
     t, conv = traces[layer], model.layers[layer]
     inputs = x if layer == 0 else F.elu(traces[0].out)  # (N, F_in) of this layer
     heads, c = conv.heads, conv.out_channels
@@ -117,11 +130,13 @@ def walkthrough(model: GAT, x: Tensor, edge_index: Tensor, node: int, layer: int
     layer_out = (head_out.reshape(-1) if conv.concat else head_out.mean(0)) + conv.bias
     logits = traces[1].out[node] if layer == 0 else layer_out  # (K,)
     probs = torch.softmax(logits, 0)
-    model_probs = model(x, edge_index)[node].exp()  # the model's own forward pass
+    if model_probs is None:
+        model_probs = model(x, edge_index).exp()  # the model's own forward pass
+    own = model_probs[node]  # (K,)
     max_diff = max(
         float((alpha - t.alpha[mask]).abs().max()),
         float((layer_out - t.out[node]).abs().max()),
-        float((probs - model_probs).abs().max()),
+        float((probs - own).abs().max()),
     )
     return Walkthrough(
         node=node, layer=layer, head=head, sources=sources.numpy(), wh_i=wh_i[head].numpy(),

@@ -91,10 +91,16 @@ def train(
         x_field = SparseFeatures(data.x[field.nodes])
         splits = {s: getattr(data, f"{s}_mask").nonzero().view(-1) for s in ("train", "val", "test")}
         y = data.y
-        optimizer = torch.optim.Adam(
-            model.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=True
-        )
         att_params = [p for n, p in model.named_parameters() if n.endswith(("att_src", "att_dst"))]
+        if not config.learn_attention:  # the ablation: attention keeps its initial parameters
+            for p in att_params:
+                p.requires_grad_(False)
+        optimizer = torch.optim.Adam(
+            [p for p in model.parameters() if p.requires_grad],
+            lr=config.lr,
+            weight_decay=config.weight_decay,
+            fused=True,
+        )
         att_init = [p.detach().clone() for p in att_params]
 
         history: list[EpochRecord] = []
@@ -145,6 +151,8 @@ def train(
                 break
 
         model.load_state_dict(best_state)
+        for p in att_params:
+            p.requires_grad_(True)  # the returned model is an ordinary one, frozen or not
         model.eval()
         metrics = evaluate(model, data, graph=graph, x=x)
     return TrainResult(

@@ -104,6 +104,8 @@ def test_switch_to_citeseer(app, citeseer):
 
 def test_teaching_views_show_the_models_numbers(cora):
     at = new_app(node="7", head="2").run()
+    at.session_state["side_tab"] = "ReLU vs LeakyReLU"  # tabs are lazy: open the side panel
+    at.run()
     assert not at.exception
     text = " ".join(m.value for m in at.markdown)
     assert "of its 2 incoming edges" in text  # node 7: one neighbour and its self loop
@@ -111,3 +113,22 @@ def test_teaching_views_show_the_models_numbers(cora):
     assert diffs and float(diffs[0].rsplit("= ", 1)[1]) < 1e-4
     assert any("dead under ReLU" in m.label for m in at.metric)
     assert len(at.get("latex")) == 3
+
+
+def test_relu_leaky_and_ablation_tables(cora):
+    at = new_app(node="7").run()
+    at.session_state["side_tab"] = "ReLU vs LeakyReLU"
+    at.session_state["lower_tab"] = "Attention learns"
+    at.run()
+    assert not at.exception
+    models = [list(t.value.index) for t in at.table]
+    assert ["LeakyReLU α=0.2", "ReLU"] in models
+    assert ["attention learned", "attention frozen at initialisation"] in models
+    labels = [b.label for b in at.button]
+    assert any(label.startswith("Train the missing ReLU / LeakyReLU") for label in labels)
+    assert any(label.startswith("Train the missing ablation") for label in labels)
+
+
+def test_closed_tabs_do_not_run(cora):
+    at = new_app(node="7").run()
+    assert not any("dead under ReLU" in m.label for m in at.metric)  # the side panel is closed

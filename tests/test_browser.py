@@ -137,3 +137,18 @@ def test_teaching_views_render(app_server, page, cora, tab, expect):
     assert "Traceback" not in body and page.js_errors == []
     name = tab.lower().replace(" ", "_")
     page.screenshot(path=str(SHOTS / f"teach_{name}.png"), full_page=True)
+
+
+def test_relu_twin_trains_on_request_and_joins_the_table(app_server, page, cora):
+    open_app(page, f"{app_server}/?node=7")
+    page.get_by_role("tab", name="ReLU vs LeakyReLU").click()
+    button = page.get_by_role("button", name=re.compile("Train the missing ReLU"))
+    button.wait_for(timeout=30_000)
+    button.click()
+    page.wait_for_function("() => !document.body.innerText.includes('not trained yet')", timeout=180_000)
+    wait_for_app(page)
+    body = page.inner_text("body")
+    assert "Train the missing ReLU" not in body and "Traceback" not in body
+    row = page.locator('[data-testid="stTable"] tr', has_text="ReLU").last.inner_text()
+    assert re.search(r"\d+\.\d%", row), row  # the ReLU model's test accuracy
+    page.screenshot(path=str(SHOTS / "relu_twins.png"), full_page=True)

@@ -105,3 +105,18 @@ def test_receptive_field_gives_the_full_graphs_loss_and_gradients(cora):
         torch.autograd.grad(part, list(model.parameters())),
     ):
         assert torch.allclose(a, b, atol=1e-7)
+
+
+def test_frozen_attention_keeps_its_initial_parameters(cora):
+    config = GATConfig(max_epochs=20, learn_attention=False)
+    frozen = train(cora, config, seed=1)
+    torch.manual_seed(1)
+    from gat_viz.model import GAT
+
+    initial = GAT(config, cora.num_features, 7)  # the same seed draws the same initial weights
+    for name in ("conv1.att_src", "conv1.att_dst", "conv2.att_src", "conv2.att_dst"):
+        assert torch.equal(frozen.model.state_dict()[name], initial.state_dict()[name]), name
+    assert all(r.att_grad_norm == 0 and r.att_change == 0 for r in frozen.history)
+    assert all(p.requires_grad for p in frozen.model.parameters())  # an ordinary model again
+    learned = train(cora, config.replace(learn_attention=True), seed=1)
+    assert not torch.equal(learned.model.conv1.att_src, initial.conv1.att_src)

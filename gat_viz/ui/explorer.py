@@ -79,26 +79,32 @@ def view(data: Data, loaded: Loaded, notes: list[str]) -> None:
             mime="text/csv", on_click="ignore",
         )  # fmt: skip
     head_index = head if isinstance(head, int) else 0
-    head_note = "" if isinstance(head, int) else " (head 1: these views need one head)"
+    head_note = "" if isinstance(head, int) else "Head 1: these views follow one head."
     with inspect_col:
-        inspector_tab, relu_tab = st.tabs(["Node inspector", "ReLU vs LeakyReLU"])
-        with inspector_tab:
-            _inspector(data, out, int(node), layer)
-        with relu_tab:
-            if head_note:
-                st.caption(head_note.strip(" ()").capitalize())
-            teaching.relu_panel(data, loaded, int(node), layer, head_index)
-    math_tab, learns_tab, entropy_tab = st.tabs(
-        ["The attention math", "Attention learns", "Entropy vs uniform"]
+        # Lazy tabs: only the open one runs, so a click on the graph stays fast.
+        side = st.tabs(["Node inspector", "ReLU vs LeakyReLU"], key="side_tab", on_change="rerun")
+        if side[0].open:
+            with side[0]:
+                _inspector(data, out, int(node), layer)
+        if side[1].open:
+            with side[1]:
+                if head_note:
+                    st.caption(head_note)
+                teaching.relu_panel(data, loaded, int(node), layer, head_index)
+    lower = st.tabs(
+        ["The attention math", "Attention learns", "Entropy vs uniform"], key="lower_tab", on_change="rerun"
     )
-    with math_tab:
-        if head_note:
-            st.caption(head_note.strip(" ()").capitalize())
-        teaching.math_panel(data, loaded, int(node), layer, head_index)
-    with learns_tab:
-        teaching.learns_panel(loaded)
-    with entropy_tab:
-        teaching.entropy_panel(data, loaded, int(node), layer, head)
+    if lower[0].open:
+        with lower[0]:
+            if head_note:
+                st.caption(head_note)
+            teaching.math_panel(data, loaded, int(node), layer, head_index)
+    if lower[1].open:
+        with lower[1]:
+            teaching.learns_panel(data, loaded)
+    if lower[2].open:
+        with lower[2]:
+            teaching.entropy_panel(data, loaded, int(node), layer, head)
 
 
 def _on_pick() -> None:
