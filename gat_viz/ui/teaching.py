@@ -97,14 +97,16 @@ def math_panel(data: Data, loaded: Loaded, node: int, layer: int, head: int) -> 
             f"h'_i (this head) = [{_first(w.head_out)}]"
         )
     rows = pd.DataFrame(
-        {"j": w.sources, "‖W h_j‖": np.linalg.norm(w.wh_j, axis=1), "a_src·W h_j": w.src_term,
+        {"j": w.sources, "W h_j (first 3)": [_first(v, 3) for v in w.wh_j],
+         "‖W h_j‖": np.linalg.norm(w.wh_j, axis=1), "a_src·W h_j": w.src_term,
          "raw = sum of halves": w.raw, f"e_ij ({act})": w.scores, "α_ij": w.alpha}
     )  # fmt: skip
     st.dataframe(rows, hide_index=True, height=min(36 + 35 * len(rows), 280))
     combine = "concatenated, + bias, then ELU" if layer == 0 else "averaged over heads, + bias"
     st.markdown(
         f"All heads {combine}: [{_first(w.layer_out, 6)}]  \n"
-        f"Logits → softmax: **{data.class_names[int(np.argmax(w.probs))]}** with {w.probs.max():.1%}"
+        f"Logits [{_first(w.logits, len(w.logits))}] → softmax: "
+        f"**{data.class_names[int(np.argmax(w.probs))]}** with {w.probs.max():.1%}"
     )
     ok = w.max_diff < 1e-4
     (st.success if ok else st.error)(
