@@ -8,12 +8,8 @@ target's incoming edges.
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import Tensor
-
-HEAD_CHOICES = ("mean", "max")  # besides the head numbers
 
 
 def select_heads(alpha: Tensor, head: int | str) -> Tensor:
@@ -50,13 +46,3 @@ def entropy(edge_index: Tensor, alpha: Tensor, num_nodes: int) -> Tensor:
 def uniform_entropy(edge_index: Tensor, num_nodes: int) -> Tensor:
     """log |N(i)|, the largest possible entropy: attention spread evenly. (N,)."""
     return torch.log(in_degree(edge_index, num_nodes).clamp_min(1).double()).float()
-
-
-def incoming(edge_index: Tensor, alpha: Tensor, node: int) -> tuple[Tensor, Tensor]:
-    """The sources of `node`'s incoming edges (self loop included) and their α rows (k, H)."""
-    mask = edge_index[1] == node
-    return edge_index[0, mask], alpha[mask]
-
-
-def max_entropy_note(degree: int) -> str:
-    return f"uniform over {degree} inputs: log {degree} = {math.log(max(degree, 1)):.3f} nats"

@@ -123,9 +123,9 @@ def run_train(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary))
     else:
-        from gat_viz.bench import PAPER
+        from gat_viz.data import PAPER_ACCURACY
 
-        mean, std = PAPER.get(result.dataset, (float("nan"), float("nan")))
+        mean, std = PAPER_ACCURACY.get(result.dataset, (float("nan"), float("nan")))
         print(
             f"{result.dataset}, {config.label()}, seed {result.seed}: test accuracy "
             f"{result.test_acc:.1%} at best validation (val {result.val_acc:.1%}, epoch "

@@ -14,11 +14,12 @@ import os
 import warnings
 from pathlib import Path
 
-import torch
 from torch_geometric.data import Data
 
 DATASETS = ("Cora", "CiteSeer", "PubMed")
 RAW_PARTS = ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")
+# Test accuracy of the GAT paper (Veličković et al., 2018, table 3): mean and std of 100 runs.
+PAPER_ACCURACY = {"Cora": (83.0, 0.7), "CiteSeer": (72.5, 0.7), "PubMed": (79.0, 0.3)}
 PROJECT_DATA = Path(__file__).resolve().parent.parent / "data"
 
 CLASS_NAMES = {
@@ -128,8 +129,3 @@ def split_of(data: Data, node: int) -> str:
         if bool(getattr(data, f"{split}_mask")[node]):
             return split
     return "unlabelled"
-
-
-def degree_in(data: Data) -> torch.Tensor:
-    """Incoming edges per node (N,), not counting self loops."""
-    return torch.bincount(data.edge_index[1], minlength=data.num_nodes)

@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-from gat_viz.attention import entropy, in_degree, select_heads, uniform_entropy
+from gat_viz.attention import entropy, in_degree, relative_to_uniform, select_heads
 from gat_viz.data import split_of
 from gat_viz.graph import MAX_NODES, Neighbourhood, neighbourhood
 from gat_viz.model import GAT
@@ -87,8 +87,7 @@ def node_view(
     nb = neighbourhood(
         out.edge_index, n, centre, hops, order_key=order_key, weight=alpha, max_nodes=max_nodes
     )
-    deg = out.in_degree.numpy()
-    dst = out.edge_index[1].numpy()
+    relative = relative_to_uniform(out.edge_index, torch.from_numpy(alpha), n).numpy()  # (E,)
     edge_alpha = alpha[nb.edge_ids]
     self_alpha = np.where(nb.self_loop_ids >= 0, alpha[np.maximum(nb.self_loop_ids, 0)], np.nan)
     toward = np.full(len(nb.nodes), np.nan)
@@ -100,7 +99,7 @@ def node_view(
         layer=layer,
         head=head,
         edge_alpha=edge_alpha,
-        edge_relative=edge_alpha * deg[dst[nb.edge_ids]],
+        edge_relative=relative[nb.edge_ids],
         self_alpha=self_alpha,
         toward_centre=toward,
     )
@@ -169,7 +168,3 @@ def inspect(out: ModelOutputs, data: Data, node: int, layer: int) -> Inspection:
         entropy=tuple(float(e) for e in out.entropy[layer][node]),
         uniform_entropy=math.log(max(deg, 1)),
     )
-
-
-def uniform_entropies(out: ModelOutputs) -> Tensor:
-    return uniform_entropy(out.edge_index, out.probs.size(0))

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gat_viz.bench import PAPER
-from gat_viz.data import DatasetUnavailable
+from gat_viz.data import PAPER_ACCURACY, DatasetUnavailable
 from gat_viz.ui import explorer, resources, sidebar, training
 from gat_viz.ui.state import check_dataset
 
@@ -35,7 +34,7 @@ def main() -> None:
     else:
         st.session_state["shown"] = key
     result = loaded.result
-    mean, std = PAPER[name]
+    mean, std = PAPER_ACCURACY[name]
     st.markdown(
         f"**Model:** {name}, {result.config.label()}, seed {result.seed} · **test accuracy at best "
         f"validation {result.test_acc:.1%}** (one run, epoch {result.best_epoch}) · paper: {mean} ± "
