@@ -31,8 +31,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(env: dict[str, str] | None = None, timeout: float = 90.0):
-    """Start `streamlit run app.py` on loopback; yield its URL; stop it."""
+def streamlit_server(env: dict[str, str] | None = None, timeout: float = 90.0, with_pid: bool = False):
+    """Start `streamlit run app.py` on loopback; yield its URL (and PID); stop it."""
     port = free_port()
     log = open(ROOT / "tests" / "artifacts" / f"server-{port}.log", "w")
     proc = subprocess.Popen(
@@ -59,7 +59,7 @@ def streamlit_server(env: dict[str, str] | None = None, timeout: float = 90.0):
             if time.monotonic() > deadline:
                 pytest.fail(f"streamlit did not become healthy in {timeout} s; see {log.name}")
             time.sleep(0.25)
-        yield url
+        yield (url, proc.pid) if with_pid else url
     finally:
         proc.terminate()
         try:

@@ -1,0 +1,139 @@
+"""A classroom at once: `python -m tests.load_test [--sessions 20] [--seconds 60]`.
+
+One server on loopback, one headless Chromium with one page per session. Every session opens
+the app on a random node, then until the time is up clicks drawn nodes (timed until the chart
+shows the new centre) and now and then moves the slope slider, which loads or trains a model
+(trainings are shared and bounded). Counts errors: page errors, Streamlit exception boxes,
+Python tracebacks on screen, timeouts. Prints one JSON line: click-to-redraw p50 / p95, errors,
+and the server's peak resident memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import statistics
+import tempfile
+import threading
+import time
+
+import psutil
+from playwright.async_api import async_playwright
+
+from tests.browser import ARGS, require_chromium, streamlit_server
+from tests.browser_bench import FIND_JS, TITLE_JS
+
+IDLE_JS = """() => document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state')
+    === 'notRunning' && !document.querySelector('[data-testid="stSkeleton"], [data-stale="true"]')"""
+
+
+async def wait_idle(page, timeout_ms: int) -> None:
+    await page.wait_for_function(IDLE_JS, timeout=timeout_ms)
+
+
+async def session(browser, url: str, clock: dict, rng: random.Random, stats: dict) -> None:
+    context = await browser.new_context(viewport={"width": 1300, "height": 950})
+    page = await context.new_page()
+    page.on("pageerror", lambda exc: stats["page_errors"].append(str(exc)))
+    try:
+        await page.goto(f"{url}/?node={rng.randrange(2708)}", timeout=120_000)
+        await page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=120_000)
+        await wait_idle(page, 120_000)
+        stats["loaded"].append(time.monotonic() - clock["opened"])
+        await clock["go"].wait()  # the timed part starts when every session is in
+        while time.monotonic() < clock["deadline"]:
+            if rng.random() < 0.15:  # move the slope slider one step and back later
+                slider = page.get_by_role("slider", name="LeakyReLU negative slope α")
+                await slider.focus()
+                await slider.press(rng.choice(["ArrowRight", "ArrowLeft"]))
+                stats["slider_moves"] += 1
+                await page.wait_for_timeout(500)
+                await page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=180_000)
+                await wait_idle(page, 180_000)
+            else:
+                points = await page.evaluate(FIND_JS, None)
+                points = [p for p in points if p[3] != 0] or points
+                node, x, y, _ = rng.choice(points)
+                await page.mouse.move(x, y)
+                start = time.perf_counter()
+                await page.mouse.click(x, y)
+                await page.wait_for_function(TITLE_JS, arg=node, timeout=120_000)
+                await wait_idle(page, 120_000)
+                stats["clicks"].append(time.perf_counter() - start)
+            body = await page.inner_text("body")
+            stats["tracebacks"] += body.count("Traceback")
+            stats["exceptions"] += await page.locator('[data-testid="stException"]').count()
+    except Exception as exc:  # a timeout or a crash of this session is an error of the run
+        stats["errors"].append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}")
+        stats["loaded"].append(float("nan"))  # counts as in, so the others do not wait for it
+    finally:
+        await context.close()
+
+
+async def drive(url: str, sessions: int, seconds: float, seed: int) -> dict:
+    stats: dict = {
+        "clicks": [], "loaded": [], "slider_moves": 0, "page_errors": [], "errors": [], "tracebacks": 0,
+        "exceptions": 0,
+    }  # fmt: skip
+    clock: dict = {"opened": time.monotonic(), "deadline": 0.0, "go": asyncio.Event()}
+
+    async def start_when_all_loaded() -> None:
+        while len(stats["loaded"]) < sessions:
+            await asyncio.sleep(0.05)
+        clock["deadline"] = time.monotonic() + seconds
+        clock["go"].set()
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=require_chromium(), headless=True, args=ARGS)
+        starter = asyncio.create_task(start_when_all_loaded())
+        await asyncio.gather(
+            *(session(browser, url, clock, random.Random(seed + k), stats) for k in range(sessions))
+        )
+        starter.cancel()
+        await browser.close()
+    return stats
+
+
+def run(sessions: int = 20, seconds: float = 60.0, seed: int = 0) -> dict:
+    cache = tempfile.mkdtemp(prefix="gat-viz-load-")
+    with streamlit_server(env={"GAT_VIZ_CACHE": cache}, with_pid=True) as (url, pid):
+        peak = [0]
+        stop = threading.Event()
+
+        def watch() -> None:
+            proc = psutil.Process(pid)
+            while not stop.is_set():
+                peak[0] = max(peak[0], proc.memory_info().rss)
+                stop.wait(0.5)
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        started = time.monotonic()
+        stats = asyncio.run(drive(url, sessions, seconds, seed))
+        stop.set()
+        watcher.join()
+    clicks = sorted(stats["clicks"])
+    return {
+        "sessions": sessions,
+        "seconds": round(time.monotonic() - started, 1),
+        "load_all_s": round(max((t for t in stats["loaded"] if t == t), default=0.0), 1),
+        "clicks": len(clicks),
+        "slider_moves": stats["slider_moves"],
+        "p50_s": round(statistics.median(clicks), 3) if clicks else None,
+        "p95_s": round(clicks[max(0, round(0.95 * len(clicks)) - 1)], 3) if clicks else None,
+        "errors": len(stats["errors"]) + len(stats["page_errors"]),
+        "tracebacks": stats["tracebacks"],
+        "exception_boxes": stats["exceptions"],
+        "peak_rss_mb": round(peak[0] / 2**20),
+        "error_samples": (stats["errors"] + stats["page_errors"])[:5],
+    }
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    args = parser.parse_args()
+    print(json.dumps(run(args.sessions, args.seconds)))
