@@ -152,3 +152,30 @@ def test_relu_twin_trains_on_request_and_joins_the_table(app_server, page, cora)
     row = page.locator('[data-testid="stTable"] tr', has_text="ReLU").last.inner_text()
     assert re.search(r"\d+\.\d%", row), row  # the ReLU model's test accuracy
     page.screenshot(path=str(SHOTS / "relu_twins.png"), full_page=True)
+
+
+def test_closing_the_browser_mid_training_leaves_no_stuck_state(app_server, browser, cora):
+    """The training belongs to the server, not to the page: it finishes, is kept, and the next
+    visitor asking for the same setting joins that training or loads its result."""
+    first = browser.new_page(viewport={"width": 1400, "height": 1000})
+    open_app(first, app_server)
+    slider = first.get_by_role("slider", name="Dropout")
+    slider.focus()
+    slider.press("ArrowLeft")  # 0.60 -> 0.55: not shipped, so it trains
+    first.wait_for_function("() => document.body.innerText.includes('training it now')", timeout=30_000)
+    first.close()  # the user leaves mid-training
+    second = browser.new_page(viewport={"width": 1400, "height": 1000})
+    open_app(second, app_server)
+    slider = second.get_by_role("slider", name="Dropout")
+    slider.focus()
+    slider.press("ArrowLeft")
+    second.wait_for_function(
+        "() => document.body.innerText.includes('dropout 0.55') && "
+        "!document.body.innerText.includes('training it now')",
+        timeout=180_000,
+    )
+    wait_for_app(second)
+    body = second.inner_text("body")
+    assert re.search(r"Model: Cora, 8×8 heads, LeakyReLU α=0.2, dropout 0.55, seed 0", body)
+    assert "Traceback" not in body
+    second.close()
