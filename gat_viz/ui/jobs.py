@@ -8,12 +8,13 @@ in the page polls it.
 from __future__ import annotations
 
 import threading
-import time
 import traceback
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
+
+from torch_geometric.data import Data
 
 from gat_viz.cache import ModelCache
 from gat_viz.config import GATConfig
@@ -30,15 +31,21 @@ class Loaded:
     outputs: ModelOutputs
     source: str  # "shipped", "disk cache" or "trained ..."
     views: OrderedDict = field(default_factory=OrderedDict, repr=False)  # see `cached`
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def cached(self, key: tuple, make: Callable[[], T], limit: int = 256) -> T:
-        """An LRU memo per model: node views and figures by (node, hops, layer, head, ...)."""
-        if key in self.views:
-            self.views.move_to_end(key)
-            return self.views[key]
-        value = self.views[key] = make()
-        while len(self.views) > limit:
-            self.views.popitem(last=False)
+        """An LRU memo per model: node views and figures by (node, hops, layer, head, ...).
+
+        Shared by every session's script thread, hence the lock; `make` runs outside it."""
+        with self._lock:
+            if key in self.views:
+                self.views.move_to_end(key)
+                return self.views[key]
+        value = make()
+        with self._lock:
+            self.views[key] = value
+            while len(self.views) > limit:
+                self.views.popitem(last=False)
         return value
 
 
@@ -48,8 +55,6 @@ class Job:
     state: str = "waiting"  # waiting, training, done, failed
     history: list[EpochRecord] = field(default_factory=list)
     error: str = ""
-    started: float = field(default_factory=time.monotonic)
-    cancel: threading.Event = field(default_factory=threading.Event)
 
     @property
     def epoch(self) -> int:
@@ -68,7 +73,7 @@ class ModelStore:
         # Trainings at once. One keeps runs reproducible: torch's global RNG is shared.
         self._slots = threading.Semaphore(max_trainings)
 
-    def get(self, key: Key, data) -> Loaded | None:
+    def get(self, key: Key, data: Data) -> Loaded | None:
         """In memory, else on disk (shipped or cached), else None."""
         with self._lock:
             if key in self._models:
@@ -87,7 +92,7 @@ class ModelStore:
         with self._lock:
             return self._jobs.get(key)
 
-    def start(self, key: Key, data) -> Job:
+    def start(self, key: Key, data: Data) -> Job:
         """The running job for this key, or a new one: two sessions share one training."""
         with self._lock:
             job = self._jobs.get(key)
@@ -98,20 +103,13 @@ class ModelStore:
         threading.Thread(target=self._run, args=(job, data), daemon=True, name=f"train-{key[0]}").start()
         return job
 
-    def _run(self, job: Job, data) -> None:
+    def _run(self, job: Job, data: Data) -> None:
         with self._slots:
             job.state = "training"
             _, config, seed = job.key
 
-            def on_epoch(record: EpochRecord) -> bool:
-                job.history.append(record)
-                return not job.cancel.is_set()
-
             try:
-                result, _ = self.cache.get_or_train(data, config, seed, on_epoch=on_epoch)
-                if result.stopped == "cancelled":
-                    job.state, job.error = "failed", "training was cancelled"
-                    return
+                result, _ = self.cache.get_or_train(data, config, seed, on_epoch=job.history.append)
                 source = f"trained just now ({result.epochs} epochs in {result.seconds:.1f} s)"
                 self._keep(job.key, Loaded(result, model_outputs(result.model, data), source))
                 job.state = "done"

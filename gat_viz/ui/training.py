@@ -16,7 +16,9 @@ def progress_panel(store: ModelStore, key: Key, data: Data) -> None:
         "(usually 5–20 s). Keep exploring meanwhile; the page switches to it when it is done."
     )
     job = store.job(key)
-    if job is None or (job.state == "failed" and st.session_state.get("retry") == key):
+    # "Try again" is consumed once: a setting that fails again must not restart on every rerun.
+    retry = st.session_state.pop("retry", None) == key
+    if job is None or (job.state == "failed" and retry):
         job = store.start(key, data)
     _poll(store, key, config.max_epochs)
 
