@@ -23,10 +23,7 @@ import torch.nn.functional as F
 from torch_geometric.data import Data
 
 from gat_viz.config import GATConfig
-from gat_viz.data import PAPER_ACCURACY
 from gat_viz.train import train
-
-PAPER = PAPER_ACCURACY  # beside every accuracy the benchmark reports
 
 
 class PyGExampleGAT(torch.nn.Module):

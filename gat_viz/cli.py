@@ -161,7 +161,7 @@ def run_eval(args: argparse.Namespace) -> int:
 
 def run_bench(args: argparse.Namespace) -> int:
     from gat_viz import bench
-    from gat_viz.data import load_dataset
+    from gat_viz.data import PAPER_ACCURACY, load_dataset
 
     report: dict[str, Any] = {}
     say = (lambda _m: None) if args.json else (lambda m: print(f"  {m}", file=sys.stderr))
@@ -191,7 +191,7 @@ def run_bench(args: argparse.Namespace) -> int:
         for name in args.datasets:
             data = load_dataset(name)
             a = bench.accuracy(data, args.seeds, progress=say)
-            mean, std = bench.PAPER.get(a.dataset, (None, None))
+            mean, std = PAPER_ACCURACY.get(a.dataset, (None, None))
             report["accuracy"][a.dataset] = {
                 "mean": round(a.mean, 2), "std": round(a.std, 2), "seeds": len(a.seeds),
                 "test_accs": [round(v, 1) for v in a.test_accs], "paper_mean": mean,

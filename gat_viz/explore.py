@@ -8,6 +8,7 @@ nodes and edges drawn.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,7 @@ from torch_geometric.data import Data
 from gat_viz.attention import entropy, in_degree, relative_to_uniform, select_heads
 from gat_viz.data import split_of
 from gat_viz.graph import MAX_NODES, Neighbourhood, neighbourhood
+from gat_viz.layers import AttentionTrace
 from gat_viz.model import GAT
 
 
@@ -25,6 +27,7 @@ from gat_viz.model import GAT
 class ModelOutputs:
     """Everything per model that every view needs: computed once, eval mode, no gradients."""
 
+    traces: tuple[AttentionTrace, ...]  # per layer, every intermediate (see GATLayer.trace)
     edge_index: Tensor  # (2, E) self loops included, GATConv order; same for both layers
     alpha: tuple[Tensor, ...]  # per layer (E, H)
     probs: Tensor  # (N, K)
@@ -42,13 +45,15 @@ class ModelOutputs:
 
 @torch.no_grad()
 def model_outputs(model: GAT, data: Data) -> ModelOutputs:
+    """One traced forward pass gives attention, raw scores and the class probabilities."""
     model.eval()
-    attention = model.attention(data.x, data.edge_index)
-    edge_index = attention[0][0]
-    probs = model(data.x, data.edge_index).exp()
+    traces = tuple(model.trace(data.x, data.edge_index))
+    edge_index = traces[0].edge_index
+    probs = torch.softmax(traces[-1].out, dim=-1)  # the last layer's output is the logits
     n = data.num_nodes
-    alphas = tuple(a for _, a in attention)
+    alphas = tuple(t.alpha for t in traces)
     return ModelOutputs(
+        traces=traces,
         edge_index=edge_index,
         alpha=alphas,
         probs=probs,
@@ -151,10 +156,7 @@ def inspect(out: ModelOutputs, data: Data, node: int, layer: int) -> Inspection:
         for r, j in enumerate(sources.tolist())
     ]
     rows.sort(key=lambda row: (-row.alpha_mean, row.node))
-    mix: dict[str, int] = {}
-    for j in sources.tolist():
-        if j != node:
-            mix[names[int(y[j])]] = mix.get(names[int(y[j])], 0) + 1
+    mix = Counter(names[int(y[j])] for j in sources.tolist() if j != node)
     return Inspection(
         node=node,
         split=split_of(data, node),
@@ -164,7 +166,7 @@ def inspect(out: ModelOutputs, data: Data, node: int, layer: int) -> Inspection:
         probs=tuple(float(p) for p in out.probs[node]),
         in_degree=deg,
         neighbours=tuple(rows),
-        label_mix=dict(sorted(mix.items(), key=lambda kv: -kv[1])),
+        label_mix=dict(mix.most_common()),
         entropy=tuple(float(e) for e in out.entropy[layer][node]),
         uniform_entropy=math.log(max(deg, 1)),
     )

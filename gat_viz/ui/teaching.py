@@ -9,7 +9,6 @@ import streamlit as st
 from torch_geometric.data import Data
 
 from gat_viz.attention import uniform_entropy
-from gat_viz.layers import AttentionTrace
 from gat_viz.plotting import (
     activation_figure,
     dense_figure,
@@ -22,10 +21,6 @@ from gat_viz.ui import resources
 from gat_viz.ui.jobs import Key, Loaded, ModelStore
 
 DENSE_MAX = 12  # nodes in the dense N×N view
-
-
-def traces(data: Data, loaded: Loaded) -> list[AttentionTrace]:
-    return loaded.cached(("traces",), lambda: loaded.result.model.trace(data.x, data.edge_index))
 
 
 def relu_panel(data: Data, loaded: Loaded, node: int, layer: int, head: int) -> None:
@@ -43,7 +38,7 @@ def relu_panel(data: Data, loaded: Loaded, node: int, layer: int, head: int) -> 
     if conv.prelu_weight is not None:
         learned = ", ".join(f"{v:.3f}" for v in conv.prelu_weight.tolist())
         st.caption(f"This PReLU model learned, per head of layer {layer + 1}: α = {learned}")
-    t = traces(data, loaded)[layer]
+    t = loaded.outputs.traces[layer]
     cmp = compare_scores(t, node, head, slope)
     k = len(cmp.raw)
     st.markdown(
@@ -75,7 +70,7 @@ def math_panel(data: Data, loaded: Loaded, node: int, layer: int, head: int) -> 
         ("walk", node, layer, head),
         lambda: walkthrough(
             model, data.x, data.edge_index, node, layer, head,
-            traces=traces(data, loaded), model_probs=loaded.outputs.probs,
+            traces=list(loaded.outputs.traces), model_probs=loaded.outputs.probs,
         ),
     )  # fmt: skip
     conv = model.layers[layer]
@@ -114,7 +109,7 @@ def math_panel(data: Data, loaded: Loaded, node: int, layer: int, head: int) -> 
     )
     hood = np.unique(np.concatenate([[node], w.sources]))
     if len(hood) <= DENSE_MAX:
-        dv = dense_view(traces(data, loaded)[layer], hood, head)
+        dv = dense_view(loaded.outputs.traces[layer], hood, head)
         st.markdown(
             "**The dense view textbook code uses**: the masked N×N score matrix (blank = −∞, no edge) "
             f"and its row-wise softmax. Against the edge-list α: max |difference| = {dv.max_diff:.1e}."
@@ -191,7 +186,7 @@ def twins(store: ModelStore, data: Data, rows: list[tuple[str, Key]], what: str)
         if model is None:
             table.append({"model": label, "test accuracy": "not trained yet"})
             continue
-        first = traces(data, model)[0]
+        first = model.outputs.traces[0]
         table.append(
             {
                 "model": label,
