@@ -23,6 +23,28 @@ ARGS = [
     "--disable-dev-shm-usage",
 ]  # fmt: skip
 
+# The drawn nodes of the neighbourhood chart: [[id, x, y, hop], ...] on screen (scrolled into
+# view), all of them for `null`, or those of one node id.
+FIND_JS = """want => {
+    const gd = [...document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot')]
+        .find(g => g.data.some(t => t.customdata));  // the neighbourhood, not another chart
+    gd.scrollIntoView({block: 'center'});
+    const traces = gd.querySelectorAll('g.scatterlayer g.trace.scatter');
+    const found = [];
+    for (let t = 0; t < gd.data.length; t++) {
+        const custom = gd.data[t].customdata;
+        if (!custom) continue;
+        const points = traces[t].querySelectorAll('path.point');
+        for (let k = 0; k < custom.length; k++) {
+            const r = points[k].getBoundingClientRect();
+            found.push([custom[k][0], r.x + r.width / 2, r.y + r.height / 2, custom[k][7]]);
+        }
+    }
+    return want === null ? found : found.filter(p => p[0] === want);
+}"""
+TITLE_JS = """n => (document.querySelector('[data-testid=stPlotlyChart] .gtitle')?.textContent || '')
+    .includes(`node ${n}:`)"""
+
 
 def free_port() -> int:
     with socket.socket() as s:

@@ -15,27 +15,7 @@ import time
 
 from playwright.sync_api import sync_playwright
 
-from tests.browser import ARGS, require_chromium, streamlit_server, wait_for_app
-
-FIND_JS = """want => {
-    const gd = [...document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot')]
-        .find(g => g.data.some(t => t.customdata));
-    gd.scrollIntoView({block: 'center'});
-    const traces = gd.querySelectorAll('g.scatterlayer g.trace.scatter');
-    const found = [];
-    for (let t = 0; t < gd.data.length; t++) {
-        const custom = gd.data[t].customdata;
-        if (!custom) continue;
-        const points = traces[t].querySelectorAll('path.point');
-        for (let k = 0; k < custom.length; k++) {
-            const r = points[k].getBoundingClientRect();
-            found.push([custom[k][0], r.x + r.width / 2, r.y + r.height / 2, custom[k][7]]);
-        }
-    }
-    return want === null ? found : found.filter(p => p[0] === want);
-}"""
-TITLE_JS = """n => (document.querySelector('[data-testid=stPlotlyChart] .gtitle')?.textContent || '')
-    .includes(`node ${n}:`)"""
+from tests.browser import ARGS, FIND_JS, TITLE_JS, require_chromium, streamlit_server, wait_for_app
 
 
 def click_and_time(page, node: int, x: float, y: float) -> float:

@@ -22,8 +22,7 @@ import time
 import psutil
 from playwright.async_api import async_playwright
 
-from tests.browser import ARGS, require_chromium, streamlit_server
-from tests.browser_bench import FIND_JS, TITLE_JS
+from tests.browser import ARGS, FIND_JS, TITLE_JS, require_chromium, streamlit_server
 
 IDLE_JS = """() => document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state')
     === 'notRunning' && !document.querySelector('[data-testid="stSkeleton"], [data-stale="true"]')"""

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from tests.browser import wait_for_app
+from tests.browser import FIND_JS, TITLE_JS, wait_for_app
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.browser
@@ -22,30 +22,12 @@ def chart_title(page) -> str:
     return page.locator('[data-testid="stPlotlyChart"] .gtitle').first.text_content() or ""
 
 
-NODE_POINT_JS = """exclude => {
-    const gd = [...document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot')]
-        .find(g => g.data.some(t => t.customdata));  // the neighbourhood, not another chart
-    gd.scrollIntoView({block: 'center'});
-    const traces = gd.querySelectorAll('g.scatterlayer g.trace.scatter');
-    for (let t = 0; t < gd.data.length; t++) {
-        const custom = gd.data[t].customdata;
-        if (!custom) continue;  // edge traces
-        const points = traces[t].querySelectorAll('path.point');
-        for (let k = 0; k < custom.length; k++) {
-            if (custom[k][0] === exclude) continue;
-            const r = points[k].getBoundingClientRect();
-            return [String(custom[k][0]), r.x + r.width / 2, r.y + r.height / 2];
-        }
-    }
-    return null;
-}"""
-
-
 def node_point(page, exclude: int) -> tuple[str, float, float]:
     """A drawn node other than `exclude`: its id and its centre on screen."""
-    found = page.evaluate(NODE_POINT_JS, exclude)
-    assert found is not None, "no other node drawn"
-    return found[0], found[1], found[2]
+    others = [p for p in page.evaluate(FIND_JS, None) if p[0] != exclude]
+    assert others, "no other node drawn"
+    node, x, y, _hop = others[0]
+    return str(node), x, y
 
 
 def test_app_loads_and_draws(app_server, page, cora):
@@ -66,12 +48,7 @@ def test_clicking_a_node_recentres_and_updates_the_url(app_server, page, cora):
     page.mouse.move(x, y)
     page.wait_for_timeout(150)  # hover first, as a person does
     page.mouse.click(x, y)
-    page.wait_for_function(
-        "n => document.querySelector('[data-testid=stPlotlyChart] .gtitle')"
-        "?.textContent.includes(`node ${n}:`)",
-        arg=clicked,
-        timeout=30_000,
-    )
+    page.wait_for_function(TITLE_JS, arg=clicked, timeout=30_000)
     wait_for_app(page)
     assert f"node={clicked}" in page.url
     assert page.locator('input[aria-label="Node"]').input_value() == clicked
