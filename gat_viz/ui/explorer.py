@@ -27,7 +27,8 @@ def view(data: Data, loaded: Loaded, notes: list[str]) -> None:
         st.session_state["node"] = DEFAULT_NODE  # switched to a smaller graph
 
     controls = st.columns([1.1, 0.9, 0.9, 1.2, 1.1, 1.4])
-    node = controls[0].number_input("Node", 0, n - 1, DEFAULT_NODE, key="node", bind="query-params")
+    # No value=: the default is the minimum, node 0; callbacks set it through session state.
+    node = controls[0].number_input("Node", 0, n - 1, key="node", bind="query-params")
     hops = int(controls[1].radio("Hops", HOPS, index=1, key="hops", horizontal=True, bind="query-params"))
     layer = int(controls[2].radio("Layer", LAYERS, key="layer", horizontal=True, bind="query-params")) - 1
     options = head_options(heads[layer])
