@@ -56,6 +56,7 @@ def free_port() -> int:
 def streamlit_server(env: dict[str, str] | None = None, timeout: float = 90.0, with_pid: bool = False):
     """Start `streamlit run app.py` on loopback; yield its URL (and PID); stop it."""
     port = free_port()
+    (ROOT / "tests" / "artifacts").mkdir(exist_ok=True)  # git-ignored; absent in a fresh clone
     log = open(ROOT / "tests" / "artifacts" / f"server-{port}.log", "w")
     proc = subprocess.Popen(
         [

@@ -71,7 +71,6 @@ def app_server(tmp_path_factory):
     """One Streamlit server for the browser tests, with its own model cache."""
     from tests.browser import streamlit_server
 
-    (ROOT / "tests" / "artifacts").mkdir(exist_ok=True)
     cache = tmp_path_factory.mktemp("server-cache")
     with streamlit_server(env={"GAT_VIZ_CACHE": str(cache)}) as url:
         yield url
