@@ -88,7 +88,15 @@ class GATConfig:
             self.activation, f"PReLU (init {self.negative_slope:g})"
         )
         frozen = ", attention frozen at initialisation" if not self.learn_attention else ""
-        return f"{self.heads}×{self.hidden} heads, {act}, dropout {self.dropout:g}{frozen}"
+        d = GATConfig()
+        names = {
+            "out_heads": "output heads", "lr": "learning rate", "weight_decay": "weight decay",
+            "max_epochs": "max epochs", "patience": "patience",
+        }  # fmt: skip
+        # The rest only where it differs from the paper's setting.
+        extra = [f"{n} {getattr(self, f):g}" for f, n in names.items() if getattr(self, f) != getattr(d, f)]
+        rest = "".join(f", {e}" for e in extra)
+        return f"{self.heads}×{self.hidden} heads, {act}, dropout {self.dropout:g}{frozen}{rest}"
 
 
 def _is_number(value: Any) -> bool:

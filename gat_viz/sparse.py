@@ -10,7 +10,10 @@ Shapes: N nodes, F features, D = output width of the weight (H·C in layer 1).
 
 from __future__ import annotations
 
+import contextlib
 import warnings
+from collections.abc import Iterator
+from contextvars import ContextVar
 
 import torch
 import torch.nn.functional as F
@@ -18,6 +21,21 @@ from torch import Tensor
 
 # The CSR layout is stable for what we use (construction, matmul); silence its "beta" notice.
 warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+
+
+# The generator dropout draws from; None is torch's global one. A training sets its own, so
+# that trainings running at once in different threads stay reproducible (see `train`).
+_GENERATOR: ContextVar[torch.Generator | None] = ContextVar("dropout_generator", default=None)
+
+
+@contextlib.contextmanager
+def dropout_generator(generator: torch.Generator) -> Iterator[None]:
+    """Dropout masks drawn in this thread (this context) come from `generator`."""
+    token = _GENERATOR.set(generator)
+    try:
+        yield
+    finally:
+        _GENERATOR.reset(token)
 
 
 class SparseFeatures:
@@ -76,7 +94,8 @@ def keep_mask(n: int, keep: float) -> Tensor:
     if keep >= 1.0:
         return torch.ones(n, dtype=torch.bool)
     # The full signed range: plain random_() leaves the top bit 0, which would bias one chunk.
-    words = torch.empty((n + 3) // 4, dtype=torch.int64).random_(-(2**63), 2**63 - 1)
+    words = torch.empty((n + 3) // 4, dtype=torch.int64)
+    words.random_(-(2**63), 2**63 - 1, generator=_GENERATOR.get())
     chunks = words.view(torch.int16)[:n]  # (n,), four draws per word, uniform on -2¹⁵..2¹⁵-1
     return chunks < round(keep * 65536) - 32768  # P = keep, compared in int16: no copy
 

@@ -43,3 +43,12 @@ def test_round_trip_and_key():
         GATConfig.from_dict({**c.to_dict(), "evil": 1})
     with pytest.raises(ValueError, match="missing config field"):
         GATConfig.from_dict({"heads": 2})
+
+
+def test_label_names_every_field_that_differs_from_the_paper():
+    assert GATConfig().label() == "8×8 heads, LeakyReLU α=0.2, dropout 0.6"
+    label = GATConfig(activation="relu", lr=1.0, max_epochs=40, learn_attention=False).label()
+    assert (
+        label
+        == "8×8 heads, ReLU, dropout 0.6, attention frozen at initialisation, learning rate 1, max epochs 40"
+    )

@@ -4,7 +4,7 @@ import time
 
 from gat_viz.cache import ModelCache
 from gat_viz.config import GATConfig
-from gat_viz.ui.jobs import ModelStore
+from gat_viz.ui.jobs import ModelStore, max_trainings
 
 SMALL = GATConfig(max_epochs=8)
 
@@ -46,13 +46,39 @@ def test_memory_is_bounded_lru(cora, tmp_path):
 
 
 def test_diverging_setting_fails_with_a_message(cora, tmp_path):
-    bad = cora.clone()
-    bad.x = bad.x.clone()
-    bad.x[0, 0] = float("nan")
     store = ModelStore(ModelCache(tmp_path, shipped=None))
-    job = wait(store.start(("Cora", SMALL, 0), bad))
-    assert job.state == "failed" and "diverged" in job.error
-    assert store.get(("Cora", SMALL, 0), cora) is None  # nothing broken was kept
+    key = ("Cora", GATConfig(lr=1.0), 0)  # no NaN: the loss climbs into the hundreds
+    job = wait(store.start(key, cora))
+    assert job.state == "failed" and "diverged" in job.error and "smaller learning rate" in job.error
+    assert store.get(key, cora) is None  # nothing broken was kept, in memory or on disk
+
+
+def test_trainings_at_once_are_bounded_first_come_first_served(cora, tmp_path):
+    store = ModelStore(ModelCache(tmp_path, shipped=None), max_trainings=2)
+    jobs = [
+        store.start(("Cora", GATConfig(max_epochs=30, negative_slope=s), 0), cora)
+        for s in (0.1, 0.3, 0.5, 0.7)
+    ]
+    running_seen, places = set(), []
+    while any(j.state in ("waiting", "training") for j in jobs):
+        running, place = store.queue(jobs[3])
+        running_seen.add(running)
+        places.append(place)
+        assert sum(j.state == "training" for j in jobs) <= 2
+        time.sleep(0.005)
+    assert max(running_seen) == 2 and all(j.state == "done" for j in jobs)
+    assert places[0] == 2 and places[-1] == 0  # third and fourth waited; the fourth was 2nd in line
+    assert places == sorted(places, reverse=True)  # the line only moves forward
+    assert jobs[2].history and jobs[3].history
+
+
+def test_max_trainings_setting():
+    default, note = max_trainings({})
+    assert default >= 1 and note == ""
+    assert max_trainings({"GAT_VIZ_MAX_TRAININGS": " 3 "}) == (3, "")
+    for bad in ("0", "-1", "two", "2.5", "65", "<b>9</b>"):
+        n, note = max_trainings({"GAT_VIZ_MAX_TRAININGS": bad})
+        assert n == default and "GAT_VIZ_MAX_TRAININGS" in note and "using" in note
 
 
 def test_views_are_memoised(cora):

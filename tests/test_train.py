@@ -1,4 +1,5 @@
 import math
+import threading
 
 import pytest
 import torch
@@ -71,6 +72,40 @@ def test_nan_loss_raises_a_clear_error(cora):
     bad.x[0, 0] = float("nan")
     with pytest.raises(TrainingDiverged, match="diverged"):
         train(bad, GATConfig(max_epochs=5))
+
+
+def test_a_blown_up_loss_stops_training_without_a_model(cora):
+    """lr 1 never reaches NaN on Cora; it trains to ~14% with a loss of hundreds (measured)."""
+    with pytest.raises(TrainingDiverged, match=r"diverged: the training loss reached .* at epoch \d+ "):
+        train(cora, GATConfig(lr=1.0), seed=0)
+
+
+def test_a_high_but_working_learning_rate_is_not_called_diverged(cora):
+    r = train(cora, GATConfig(lr=0.2), seed=0)  # peak loss 1.4 × log(7) (measured)
+    assert r.test_acc > 0.75
+
+
+def test_trainings_at_once_in_threads_equal_trainings_alone(cora):
+    """Each training has its own dropout generator and initialises under a lock. (All run in
+    worker threads: a reduction over 2 intra-op threads may differ from 1 in the last bit.)"""
+    configs = [GATConfig(max_epochs=25), GATConfig(max_epochs=25, negative_slope=0.5, heads=4)]
+    histories: dict = {}
+
+    def run(name: str, i: int) -> None:
+        histories[name, i] = train(cora, configs[i], seed=1).history
+
+    def in_threads(*jobs: tuple[str, int]) -> None:
+        threads = [threading.Thread(target=run, args=job) for job in jobs]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    in_threads(("alone", 0))
+    in_threads(("alone", 1))
+    in_threads(("together", 0), ("together", 1))
+    assert histories["together", 0] == histories["alone", 0]
+    assert histories["together", 1] == histories["alone", 1]
 
 
 @pytest.mark.slow

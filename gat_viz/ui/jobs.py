@@ -7,9 +7,10 @@ in the page polls it.
 
 from __future__ import annotations
 
+import os
 import threading
 import traceback
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -23,6 +24,22 @@ from gat_viz.train import EpochRecord, TrainingDiverged, TrainResult
 
 Key = tuple[str, GATConfig, int]  # dataset, config, seed
 T = TypeVar("T")
+
+MAX_TRAININGS_ENV = "GAT_VIZ_MAX_TRAININGS"
+
+
+def max_trainings(env: dict[str, str] | None = None) -> tuple[int, str]:
+    """How many trainings may run at once: `GAT_VIZ_MAX_TRAININGS`, else half the cores (each
+    training uses one; the other half serve the pages). Returns (n, a notice if the setting
+    was unusable)."""
+    env = os.environ if env is None else env
+    default = max(1, (os.cpu_count() or 2) // 2)
+    raw = env.get(MAX_TRAININGS_ENV, "").strip()
+    if not raw:
+        return default, ""
+    if raw.isdigit() and 1 <= int(raw) <= 64:
+        return int(raw), ""
+    return default, f"{MAX_TRAININGS_ENV}={raw[:20]!r} is not a whole number from 1 to 64; using {default}."
 
 
 @dataclass
@@ -64,14 +81,19 @@ class Job:
 class ModelStore:
     """One per server process (held by `st.cache_resource`)."""
 
-    def __init__(self, cache: ModelCache, max_models: int = 8, max_trainings: int = 1) -> None:
+    def __init__(
+        self, cache: ModelCache, max_models: int = 8, max_trainings: int = 1, notice: str = ""
+    ) -> None:
         self.cache = cache
+        self.notice = notice  # about the server's settings, shown on every page
         self.max_models = max_models
+        self.max_trainings = max_trainings  # at once; each run is reproducible (see `train`)
         self._models: OrderedDict[Key, Loaded] = OrderedDict()
         self._jobs: dict[Key, Job] = {}
         self._lock = threading.Lock()
-        # Trainings at once. One keeps runs reproducible: torch's global RNG is shared.
-        self._slots = threading.Semaphore(max_trainings)
+        self._waiting: deque[Job] = deque()  # first come, first trained
+        self._running = 0
+        self._turn = threading.Condition(self._lock)
 
     def get(self, key: Key, data: Data) -> Loaded | None:
         """In memory, else on disk (shipped or cached), else None."""
@@ -92,6 +114,12 @@ class ModelStore:
         with self._lock:
             return self._jobs.get(key)
 
+    def queue(self, job: Job) -> tuple[int, int]:
+        """(trainings running, this job's place in the line: 1 = next; 0 if not waiting)."""
+        with self._lock:
+            place = next((i + 1 for i, j in enumerate(self._waiting) if j is job), 0)
+            return self._running, place
+
     def start(self, key: Key, data: Data) -> Job:
         """The running job for this key, or a new one: two sessions share one training."""
         with self._lock:
@@ -100,24 +128,33 @@ class ModelStore:
                 return job
             job = Job(key)
             self._jobs[key] = job
+            self._waiting.append(job)
         threading.Thread(target=self._run, args=(job, data), daemon=True, name=f"train-{key[0]}").start()
         return job
 
     def _run(self, job: Job, data: Data) -> None:
-        with self._slots:
+        with self._turn:
+            while self._running >= self.max_trainings or self._waiting[0] is not job:
+                self._turn.wait()
+            self._waiting.popleft()
+            self._running += 1
             job.state = "training"
-            _, config, seed = job.key
-
-            try:
-                result, _ = self.cache.get_or_train(data, config, seed, on_epoch=job.history.append)
-                source = f"trained just now ({result.epochs} epochs in {result.seconds:.1f} s)"
-                self._keep(job.key, Loaded(result, model_outputs(result.model, data), source))
-                job.state = "done"
-            except TrainingDiverged as exc:
-                job.state, job.error = "failed", str(exc)
-            except Exception as exc:
-                traceback.print_exc()
-                job.state, job.error = "failed", f"training failed: {type(exc).__name__}: {exc}"
+            self._turn.notify_all()  # the next in line may fit too
+        _, config, seed = job.key
+        try:
+            result, _ = self.cache.get_or_train(data, config, seed, on_epoch=job.history.append)
+            source = f"trained just now ({result.epochs} epochs in {result.seconds:.1f} s)"
+            self._keep(job.key, Loaded(result, model_outputs(result.model, data), source))
+            job.state = "done"
+        except TrainingDiverged as exc:
+            job.state, job.error = "failed", str(exc)
+        except Exception as exc:
+            traceback.print_exc()
+            job.state, job.error = "failed", f"training failed: {type(exc).__name__}: {exc}"
+        finally:
+            with self._turn:
+                self._running -= 1
+                self._turn.notify_all()
 
     def _keep(self, key: Key, loaded: Loaded) -> Loaded:
         with self._lock:

@@ -23,14 +23,16 @@ def main() -> None:
         return
     store = resources.store()
     key = (name, config, seed)
+    if store.notice:
+        st.warning(store.notice)
     loaded = store.get(key, data)
     if loaded is None:
-        training.progress_panel(store, key, data)
+        training.progress_panel(store, key, data)  # in the sidebar
         previous = st.session_state.get("shown")
         loaded = store.get(previous, data) if previous and previous[0] == name else None
         if loaded is None:
+            st.info("Training a model for this setting: its progress is in the sidebar.")
             return
-        st.caption("Meanwhile, the previous model:")
     else:
         st.session_state["shown"] = key
     result = loaded.result

@@ -6,13 +6,15 @@ by a view (no `.train()` on a shared model).
 
 from __future__ import annotations
 
+import sys
+
 import streamlit as st
 import torch
 from torch_geometric.data import Data
 
 from gat_viz.cache import ModelCache
 from gat_viz.data import load_dataset, split_of
-from gat_viz.ui.jobs import ModelStore
+from gat_viz.ui.jobs import ModelStore, max_trainings
 
 
 @st.cache_resource(show_spinner="Loading the dataset…")
@@ -32,4 +34,7 @@ def store() -> ModelStore:
     # torch's OpenMP pool costs more than it gives on these small graphs (measured: a training
     # thread with 1 intra-op thread is ~1.4× faster than with 2); one also suits many sessions.
     torch.set_num_threads(1)
-    return ModelStore(ModelCache())
+    n, notice = max_trainings()
+    if notice:
+        print(notice, file=sys.stderr)
+    return ModelStore(ModelCache(), max_trainings=n, notice=notice)
