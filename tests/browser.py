@@ -42,8 +42,10 @@ FIND_JS = """want => {
     }
     return want === null ? found : found.filter(p => p[0] === want);
 }"""
-TITLE_JS = """n => (document.querySelector('[data-testid=stPlotlyChart] .gtitle')?.textContent || '')
-    .includes(`node ${n}:`)"""
+# The neighbourhood chart's title names node n. (Any chart's: the training curve in the sidebar
+# comes first in the page while a model trains.)
+TITLE_JS = """n => [...document.querySelectorAll('[data-testid=stPlotlyChart] .gtitle')]
+    .some(t => (t.textContent || '').includes(`node ${n}:`))"""
 
 
 def free_port() -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import random
 import statistics
@@ -22,20 +23,25 @@ import time
 import psutil
 from playwright.async_api import async_playwright
 
-from tests.browser import ARGS, FIND_JS, TITLE_JS, require_chromium, streamlit_server
+from tests.browser import ARGS, FIND_JS, ROOT, TITLE_JS, require_chromium, streamlit_server
 
 IDLE_JS = """() => document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state')
     === 'notRunning' && !document.querySelector('[data-testid="stSkeleton"], [data-stale="true"]')"""
 
+# Check every 50 ms, not every animation frame (playwright's default): 20 pages polling at
+# 60 Hz keep Chromium busy drawing frames and starve the pages being measured.
+POLL_MS = 50
+
 
 async def wait_idle(page, timeout_ms: int) -> None:
-    await page.wait_for_function(IDLE_JS, timeout=timeout_ms)
+    await page.wait_for_function(IDLE_JS, timeout=timeout_ms, polling=POLL_MS)
 
 
 async def session(browser, url: str, clock: dict, rng: random.Random, stats: dict) -> None:
     context = await browser.new_context(viewport={"width": 1300, "height": 950})
     page = await context.new_page()
     page.on("pageerror", lambda exc: stats["page_errors"].append(str(exc)))
+    step = "open"
     try:
         await page.goto(f"{url}/?node={rng.randrange(2708)}", timeout=120_000)
         await page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=120_000)
@@ -44,37 +50,46 @@ async def session(browser, url: str, clock: dict, rng: random.Random, stats: dic
         await clock["go"].wait()  # the timed part starts when every session is in
         while time.monotonic() < clock["deadline"]:
             if rng.random() < 0.15:  # move the slope slider one step and back later
+                step = "slider"
                 slider = page.get_by_role("slider", name="LeakyReLU negative slope α")
                 await slider.focus()
                 await slider.press(rng.choice(["ArrowRight", "ArrowLeft"]))
                 stats["slider_moves"] += 1
+                # A new setting loads or trains in the background; the page keeps the current
+                # model explorable meanwhile, so the session goes on clicking.
                 await page.wait_for_timeout(500)
-                await page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=180_000)
-                await wait_idle(page, 180_000)
+                await wait_idle(page, 120_000)
+                await page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=120_000)
             else:
+                step = "find"
                 points = await page.evaluate(FIND_JS, None)
                 points = [p for p in points if p[3] != 0] or points
                 node, x, y, _ = rng.choice(points)
                 await page.mouse.move(x, y)
                 start = time.perf_counter()
                 await page.mouse.click(x, y)
-                await page.wait_for_function(TITLE_JS, arg=node, timeout=120_000)
+                step = f"click {node}: title"
+                await page.wait_for_function(TITLE_JS, arg=node, timeout=120_000, polling=POLL_MS)
+                step = f"click {node}: idle"
                 await wait_idle(page, 120_000)
                 stats["clicks"].append(time.perf_counter() - start)
             body = await page.inner_text("body")
             stats["tracebacks"] += body.count("Traceback")
             stats["exceptions"] += await page.locator('[data-testid="stException"]').count()
     except Exception as exc:  # a timeout or a crash of this session is an error of the run
-        stats["errors"].append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}")
+        stats["errors"].append(f"{step}: {type(exc).__name__}: {str(exc).splitlines()[0][:120]}")
+        with contextlib.suppress(Exception):  # what the page showed, for the report
+            shot = ROOT / "tests" / "artifacts" / f"load-error-{len(stats['errors'])}.png"
+            await page.screenshot(path=str(shot), timeout=10_000)
         stats["loaded"].append(float("nan"))  # counts as in, so the others do not wait for it
     finally:
         await context.close()
 
 
-async def drive(url: str, sessions: int, seconds: float, seed: int) -> dict:
+async def drive(url: str, sessions: int, seconds: float, seed: int, pid: int) -> dict:
     stats: dict = {
         "clicks": [], "loaded": [], "slider_moves": 0, "page_errors": [], "errors": [], "tracebacks": 0,
-        "exceptions": 0,
+        "exceptions": 0, "cpu": [],
     }  # fmt: skip
     clock: dict = {"opened": time.monotonic(), "deadline": 0.0, "go": asyncio.Event()}
 
@@ -82,7 +97,10 @@ async def drive(url: str, sessions: int, seconds: float, seed: int) -> dict:
         while len(stats["loaded"]) < sessions:
             await asyncio.sleep(0.05)
         clock["deadline"] = time.monotonic() + seconds
+        stats["cpu"].append(cpu_seconds(pid))
         clock["go"].set()
+        await asyncio.sleep(seconds)  # the timed part: CPU used by whom
+        stats["cpu"].append(cpu_seconds(pid))
 
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=require_chromium(), headless=True, args=ARGS)
@@ -90,9 +108,24 @@ async def drive(url: str, sessions: int, seconds: float, seed: int) -> dict:
         await asyncio.gather(
             *(session(browser, url, clock, random.Random(seed + k), stats) for k in range(sessions))
         )
-        starter.cancel()
+        if not starter.done():
+            await starter
         await browser.close()
     return stats
+
+
+def cpu_seconds(pid: int) -> dict[str, float]:
+    """CPU time so far of the server, of every Chromium process, and of this driver."""
+
+    def used(p: psutil.Process) -> float:
+        try:
+            t = p.cpu_times()
+            return t.user + t.system
+        except psutil.Error:
+            return 0.0
+
+    browser = sum(used(p) for p in psutil.process_iter(["name"]) if "chrom" in (p.info["name"] or ""))
+    return {"server": used(psutil.Process(pid)), "browser": browser, "driver": used(psutil.Process())}
 
 
 def run(sessions: int = 20, seconds: float = 60.0, seed: int = 0) -> dict:
@@ -110,7 +143,7 @@ def run(sessions: int = 20, seconds: float = 60.0, seed: int = 0) -> dict:
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()
         started = time.monotonic()
-        stats = asyncio.run(drive(url, sessions, seconds, seed))
+        stats = asyncio.run(drive(url, sessions, seconds, seed, pid))
         stop.set()
         watcher.join()
     clicks = sorted(stats["clicks"])
@@ -126,6 +159,8 @@ def run(sessions: int = 20, seconds: float = 60.0, seed: int = 0) -> dict:
         "tracebacks": stats["tracebacks"],
         "exception_boxes": stats["exceptions"],
         "peak_rss_mb": round(peak[0] / 2**20),
+        # CPU seconds each part used in the timed part: where the cores went.
+        "cpu_s": {k: round(stats["cpu"][1][k] - stats["cpu"][0][k], 1) for k in stats["cpu"][0]},
         "error_samples": (stats["errors"] + stats["page_errors"])[:5],
     }
 

@@ -19,7 +19,8 @@ def open_app(page, url):
 
 
 def chart_title(page) -> str:
-    return page.locator('[data-testid="stPlotlyChart"] .gtitle').first.text_content() or ""
+    title = page.locator('[data-testid="stPlotlyChart"] .gtitle', has_text="neighbourhood").first
+    return title.text_content() or ""
 
 
 def node_point(page, exclude: int) -> tuple[str, float, float]:
