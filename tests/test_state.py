@@ -1,6 +1,6 @@
 import pytest
 
-from gat_viz.ui.state import check_dataset, check_view, head_options
+from gat_viz.ui.state import PICK_GUARD_S, centre, check_dataset, check_view, head_options, keep_centred
 
 
 @pytest.mark.parametrize(
@@ -38,3 +38,18 @@ def test_unknown_dataset():
 
 def test_head_options():
     assert head_options(2) == ["mean", "max", "1", "2"]
+
+
+def test_a_stale_snapshot_cannot_undo_a_click():
+    state = {"node": 1413}
+    centre(state, 254, now=100.0)
+    assert state["node"] == 254 and state["picks"] == 1
+    state["node"] = 1413  # a poll carrying the browser's values from before the click
+    keep_centred(state, now=101.0)
+    assert state["node"] == 254 and state["picks"] == 1
+    state["node"] = 77  # the user types another node: kept
+    keep_centred(state, now=102.0)
+    assert state["node"] == 77
+    state["node"] = 1413  # long after the click, going back is the user's own doing
+    keep_centred(state, now=100.0 + PICK_GUARD_S + 1)
+    assert state["node"] == 1413 and "pick" not in state

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import random
+import time
 
 import numpy as np
 import pandas as pd
@@ -14,7 +15,7 @@ from gat_viz.explore import ModelOutputs, NodeView, inspect, node_view
 from gat_viz.plotting import COLOUR_BY, neighbourhood_figure, picked_node, probability_figure
 from gat_viz.ui import resources, teaching
 from gat_viz.ui.jobs import Loaded
-from gat_viz.ui.state import DEFAULT_NODE, HOPS, LAYERS, check_view, head_options
+from gat_viz.ui.state import DEFAULT_NODE, HOPS, LAYERS, centre, check_view, head_options, keep_centred
 
 
 def view(data: Data, loaded: Loaded, notes: list[str]) -> None:
@@ -24,8 +25,10 @@ def view(data: Data, loaded: Loaded, notes: list[str]) -> None:
     notes = notes + check_view(st.query_params, n, heads)
     for note in notes:
         st.warning(note, icon="🔗")
+    keep_centred(st.session_state, time.monotonic())
     if st.session_state.get("node") is not None and st.session_state["node"] >= n:
         st.session_state["node"] = DEFAULT_NODE  # switched to a smaller graph
+        st.session_state.pop("pick", None)
 
     controls = st.columns([1.1, 0.9, 0.9, 1.2, 1.1, 1.4])
     # No value=: the default is the minimum, node 0; callbacks set it through session state.
@@ -62,12 +65,13 @@ def view(data: Data, loaded: Loaded, notes: list[str]) -> None:
             ),
         )
         filename = f"{data.name.lower()}_node{node}_{hops}hop_layer{layer + 1}_head-{head_label}"
-        # One widget per figure: a click is then always a fresh selection. With one key for all
-        # figures, Plotly keeps the last selection (curve, index) across figures, and a click on
-        # the point at that place in a new figure toggles it off instead; measured under load,
-        # about 1 click in 50 went nowhere.
+        # One chart widget per figure and per click: a click is then always a fresh selection.
+        # With one key, Plotly keeps the last selection (curve, index) across figures, and a click
+        # on the point at that place toggles it off; a revisited figure would still hold the
+        # click made in it. Measured under load, ~1 click in 50 went nowhere.
         r = loaded.result
         figure = (data.name, r.config.key(), r.seed, node, hops, layer, head_label, colour_by, relative)
+        figure += (st.session_state.get("picks", 0),)
         chart = "graph-" + "-".join(map(str, figure))
         st.plotly_chart(
             fig, key=chart, on_select=functools.partial(_on_pick, chart), selection_mode="points",
@@ -119,7 +123,7 @@ def view(data: Data, loaded: Loaded, notes: list[str]) -> None:
 def _on_pick(chart: str) -> None:
     picked = picked_node(st.session_state.get(chart))
     if picked is not None:
-        st.session_state["node"] = picked
+        centre(st.session_state, picked, time.monotonic())
 
 
 def _random_node(data: Data, out: ModelOutputs, misclassified: bool) -> None:
@@ -128,7 +132,7 @@ def _random_node(data: Data, out: ModelOutputs, misclassified: bool) -> None:
         pool &= out.pred != data.y
     ids = pool.nonzero().view(-1).tolist()
     if ids:
-        st.session_state["node"] = random.choice(ids)
+        centre(st.session_state, random.choice(ids), time.monotonic())
 
 
 def _edge_table(nv: NodeView, data: Data, out: ModelOutputs) -> pd.DataFrame:

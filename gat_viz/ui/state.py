@@ -58,3 +58,31 @@ def check_view(params: MutableMapping[str, str], num_nodes: int, heads_by_layer:
             f"The link asked for head {_quote(head)}, which this layer does not have; showing the mean."
         )
     return notes
+
+
+# How long a centring click is defended against a stale snapshot (see `keep_centred`).
+PICK_GUARD_S = 10.0
+
+
+def centre(state: MutableMapping, node: int, now: float) -> None:
+    """Centre `node` (a click on the chart or a random-node button), remembering the node it
+    replaced so that `keep_centred` can undo a stale snapshot."""
+    state["pick"] = (node, state.get("node"), now + PICK_GUARD_S)
+    state["node"] = node
+    state["picks"] = state.get("picks", 0) + 1  # names the next chart widget (see explorer)
+
+
+def keep_centred(state: MutableMapping, now: float) -> None:
+    """Call before the node input is drawn. While a page polls a training (`st.fragment(
+    run_every=...)`), a poll sent just after a click carries the browser's widget values from
+    before the click, and Streamlit takes the old node as if the user had typed it: the click
+    is undone (measured: ~1 click in 50 under load). A node equal to the one the click
+    replaced, within `PICK_GUARD_S`, is that stale value; the click's node is put back."""
+    pick = state.get("pick")
+    if pick is None:
+        return
+    node, replaced, until = pick
+    if now > until:
+        del state["pick"]
+    elif state.get("node") == replaced and replaced != node:
+        state["node"] = node
