@@ -85,9 +85,7 @@ class Walkthrough:
     scores: np.ndarray  # (k,) e_ij after the activation
     alpha: np.ndarray  # (k,) softmax over the incoming edges
     head_out: np.ndarray  # (C,) Σ_j α_ij W h_j
-    layer_out: (
-        np.ndarray
-    )  # the layer's output for the node: heads concatenated (+bias, ELU) or averaged (+bias)
+    layer_out: np.ndarray  # the node's layer output: heads concatenated (+bias, ELU) or averaged
     logits: np.ndarray  # (K,) layer 2's output
     probs: np.ndarray  # (K,)
     max_diff: float  # largest |walkthrough − model| over alpha, the layer output and the probabilities

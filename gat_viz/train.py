@@ -91,8 +91,8 @@ def train(
     `on_epoch(record)` is called after every epoch; returning False stops training, and the
     result still holds the best weights so far. Same seed and config give the same history
     and weights on CPU with the same number of intra-op threads, also with other trainings
-    running at once in other threads. Raises
-    `TrainingDiverged` when the loss blows up (see `DIVERGENCE`) or is NaN or infinite.
+    running at once in other threads. Raises `TrainingDiverged` when the loss blows up (see
+    `DIVERGENCE`) or is NaN or infinite.
     """
     config = config or GATConfig()
     start = time.perf_counter()
@@ -131,8 +131,9 @@ def train(
             optimizer.zero_grad(set_to_none=True)
             out = model.forward_layers(x_field, field.graph1, field.graph2)  # (n, K) log-probs
             loss = F.nll_loss(out[field.targets], y[splits["train"]])
-            if not loss.item() <= limit:  # also NaN
-                raise TrainingDiverged(_diverged(loss.item(), epoch, config, limit))
+            loss_value = loss.item()
+            if not loss_value <= limit:  # also NaN
+                raise TrainingDiverged(_diverged(loss_value, epoch, config, limit))
             loss.backward()
             grad_norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads(att_params))))
             optimizer.step()
@@ -149,7 +150,7 @@ def train(
             if not math.isfinite(val_loss):
                 raise TrainingDiverged(_diverged(val_loss, epoch, config, limit))
             record = EpochRecord(
-                epoch, loss.item(), acc["train"], val_loss, acc["val"], acc["test"], grad_norm.item(), change
+                epoch, loss_value, acc["train"], val_loss, acc["val"], acc["test"], grad_norm.item(), change
             )
             history.append(record)
 

@@ -104,12 +104,13 @@ def require_chromium() -> str:
     return CHROMIUM
 
 
+# The script run is over and nothing is stale or still a placeholder (see the Streamlit playbook).
+IDLE_JS = """() => document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state')
+    === 'notRunning' && !document.querySelector(
+        '[data-testid="stSkeleton"], [data-testid="stAppSkeleton"], '
+        + '[data-testid="stSkeletonElement"], [data-stale="true"]')"""
+
+
 def wait_for_app(page, timeout_ms: int = 60_000) -> None:
-    """Until the script run is over and nothing is stale (see the Streamlit playbook)."""
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout_ms)
-    page.wait_for_function(
-        """() => !document.querySelector(
-            '[data-testid="stSkeleton"], [data-testid="stAppSkeleton"], '
-            + '[data-testid="stSkeletonElement"], [data-stale="true"]')""",
-        timeout=timeout_ms,
-    )
+    """Until the app is idle (`IDLE_JS`)."""
+    page.wait_for_function(IDLE_JS, timeout=timeout_ms)

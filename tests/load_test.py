@@ -23,10 +23,7 @@ import time
 import psutil
 from playwright.async_api import async_playwright
 
-from tests.browser import ARGS, FIND_JS, ROOT, TITLE_JS, require_chromium, streamlit_server
-
-IDLE_JS = """() => document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state')
-    === 'notRunning' && !document.querySelector('[data-testid="stSkeleton"], [data-stale="true"]')"""
+from tests.browser import ARGS, FIND_JS, IDLE_JS, ROOT, TITLE_JS, require_chromium, streamlit_server
 
 # Check every 50 ms, not every animation frame (playwright's default): 20 pages polling at
 # 60 Hz keep Chromium busy drawing frames and starve the pages being measured.

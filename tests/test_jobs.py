@@ -11,7 +11,7 @@ SMALL = GATConfig(max_epochs=8)
 
 def wait(job, timeout=120):
     deadline = time.monotonic() + timeout
-    while job.state in ("waiting", "training") and time.monotonic() < deadline:
+    while job.running and time.monotonic() < deadline:
         time.sleep(0.05)
     return job
 
@@ -60,7 +60,7 @@ def test_trainings_at_once_are_bounded_first_come_first_served(cora, tmp_path):
         for s in (0.1, 0.3, 0.5, 0.7)
     ]
     running_seen, places = set(), []
-    while any(j.state in ("waiting", "training") for j in jobs):
+    while any(j.running for j in jobs):
         running, place = store.queue(jobs[3])
         running_seen.add(running)
         places.append(place)

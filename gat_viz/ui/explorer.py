@@ -51,15 +51,14 @@ def view(data: Data, loaded: Loaded, notes: list[str]) -> None:
 
     head = head_label if head_label in ("mean", "max") else int(head_label) - 1
     y = data.y.numpy()
-    nv = loaded.cached(
-        ("view", int(node), hops, layer, head),
-        lambda: node_view(out, int(node), hops, layer, head, order_key=y),
-    )
+    view_key = (int(node), hops, layer, head)
+    figure_key = (*view_key, colour_by, relative)
+    nv = loaded.cached(("view", *view_key), lambda: node_view(out, int(node), hops, layer, head, order_key=y))
     graph_col, inspect_col = st.columns([2.3, 1])
     with graph_col:
         title = f"{data.name} node {node}: {hops}-hop neighbourhood, layer {layer + 1}, head {head_label}"
         fig = loaded.cached(
-            ("figure", int(node), hops, layer, head, colour_by, relative),
+            ("figure", *figure_key),
             lambda: neighbourhood_figure(
                 nv, out, y, data.class_names, resources.splits(data.name), colour_by, relative, title
             ),
@@ -70,9 +69,8 @@ def view(data: Data, loaded: Loaded, notes: list[str]) -> None:
         # on the point at that place toggles it off; a revisited figure would still hold the
         # click made in it. Measured under load, ~1 click in 50 went nowhere.
         r = loaded.result
-        figure = (data.name, r.config.key(), r.seed, node, hops, layer, head_label, colour_by, relative)
-        figure += (st.session_state.get("picks", 0),)
-        chart = "graph-" + "-".join(map(str, figure))
+        chart = "-".join(map(str, ("graph", data.name, r.config.key(), r.seed, *figure_key)))
+        chart += f"-{st.session_state.get('picks', 0)}"
         st.plotly_chart(
             fig, key=chart, on_select=functools.partial(_on_pick, chart), selection_mode="points",
             config={"toImageButtonOptions": {"filename": filename, "scale": 2}, "displaylogo": False},
@@ -87,8 +85,9 @@ def view(data: Data, loaded: Loaded, notes: list[str]) -> None:
             "(its self loop included, drawn as the node's outline). Edges among nodes of the same "
             "hop are not drawn. Click a node to centre it."
         )
+        csv = loaded.cached(("csv", *view_key), lambda: _edge_table(nv, data, out).to_csv(index=False))
         st.download_button(
-            "Edge table (CSV)", _edge_table(nv, data, out).to_csv(index=False), f"{filename}.csv",
+            "Edge table (CSV)", csv, f"{filename}.csv",
             mime="text/csv", on_click="ignore",
         )  # fmt: skip
     head_index = head if isinstance(head, int) else 0

@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from torch_geometric.data import Data
 
-from gat_viz.cache import ModelCache
+from gat_viz.cache import ModelCache, entry_name
 from gat_viz.config import GATConfig
 from gat_viz.explore import ModelOutputs, model_outputs
 from gat_viz.train import EpochRecord, TrainingDiverged, TrainResult
@@ -77,6 +77,11 @@ class Job:
     def epoch(self) -> int:
         return len(self.history)
 
+    @property
+    def running(self) -> bool:
+        """Waiting for its turn or training: not over yet."""
+        return self.state in ("waiting", "training")
+
 
 class ModelStore:
     """One per server process (held by `st.cache_resource`)."""
@@ -105,7 +110,7 @@ class ModelStore:
         result = self.cache.get(data, config, seed)
         if result is None:
             return None
-        shipped = self.cache.shipped is not None and (self.cache.shipped / _entry(key)).is_file()
+        shipped = self.cache.shipped is not None and (self.cache.shipped / entry_name(*key)).is_file()
         return self._keep(
             key, Loaded(result, model_outputs(result.model, data), "shipped" if shipped else "disk cache")
         )
@@ -124,7 +129,7 @@ class ModelStore:
         """The running job for this key, or a new one: two sessions share one training."""
         with self._lock:
             job = self._jobs.get(key)
-            if job is not None and job.state in ("waiting", "training"):
+            if job is not None and job.running:
                 return job
             job = Job(key)
             self._jobs[key] = job
@@ -163,9 +168,3 @@ class ModelStore:
             while len(self._models) > self.max_models:
                 self._models.popitem(last=False)
         return loaded
-
-
-def _entry(key: Key) -> str:
-    from gat_viz.cache import entry_name
-
-    return entry_name(*key)

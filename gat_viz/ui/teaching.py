@@ -198,10 +198,7 @@ def twins(store: ModelStore, data: Data, rows: list[tuple[str, Key]], what: str)
     st.table(pd.DataFrame(table).set_index("model"))
     missing = [key for (_, key), model in zip(rows, loaded) if model is None]
     if missing:
-        running = [
-            store.job(k) for k in missing if store.job(k) and store.job(k).state in ("waiting", "training")
-        ]
-        if running:
+        if any(job is not None and job.running for job in map(store.job, missing)):
             _twin_progress(store, missing)
         else:
             st.button(
@@ -215,7 +212,7 @@ def twins(store: ModelStore, data: Data, rows: list[tuple[str, Key]], what: str)
 @st.fragment(run_every=1.0)
 def _twin_progress(store: ModelStore, keys: list[Key]) -> None:
     jobs = [store.job(k) for k in keys]
-    if all(j is None or j.state in ("done", "failed") for j in jobs):
+    if not any(j is not None and j.running for j in jobs):
         st.rerun()
     for j in jobs:
         if j is not None:
