@@ -225,8 +225,8 @@ def training_curve(history: Sequence[EpochRecord]) -> go.Figure:
     fig.add_trace(go.Scatter(x=epochs, y=loss, name="training loss", line=dict(color=BELOW)))
     fig.add_trace(go.Scatter(x=epochs, y=val, name="validation accuracy", yaxis="y2", line=dict(color=ABOVE)))
     fig.update_layout(
-        height=220,
-        margin=dict(l=5, r=5, t=5, b=5),
+        height=240,
+        margin=dict(l=5, r=5, t=45, b=5),  # room for the legend above the plot (narrow sidebar)
         xaxis=dict(title="epoch"),
         yaxis=dict(title="loss"),
         yaxis2=dict(
