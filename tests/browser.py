@@ -55,14 +55,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(env: dict[str, str] | None = None, timeout: float = 90.0, with_pid: bool = False):
-    """Start `streamlit run app.py` on loopback; yield its URL (and PID); stop it."""
+def streamlit_server(
+    env: dict[str, str] | None = None, timeout: float = 90.0, with_pid: bool = False, script: str = "app.py"
+):
+    """Start `streamlit run app.py` (or another script) on loopback; yield its URL (and PID); stop it."""
     port = free_port()
     (ROOT / "tests" / "artifacts").mkdir(exist_ok=True)  # git-ignored; absent in a fresh clone
     log = open(ROOT / "tests" / "artifacts" / f"server-{port}.log", "w")
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+            sys.executable, "-m", "streamlit", "run", str(ROOT / script),
             "--server.headless", "true", "--server.address", "127.0.0.1",
             "--server.port", str(port), "--server.fileWatcherType", "none",
             "--browser.gatherUsageStats", "false",

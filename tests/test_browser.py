@@ -193,3 +193,43 @@ def test_closing_the_browser_mid_training_leaves_no_stuck_state(app_server, brow
     assert re.search(r"Model: Cora, 8×8 heads, LeakyReLU α=0.2, dropout 0.55, seed 0", body)
     assert "Traceback" not in body
     second.close()
+
+
+def test_a_stale_poll_cannot_undo_a_click(page):
+    """While a training is polled, a poll the browser sends after a click but before it hears
+    of the new node carries the old node. Here the server's replies are held back 1.5 s after
+    the click (a loaded server or a slow network), so several such polls go out; the server must
+    keep the clicked node. Fails if the node input takes a poll's value as typed."""
+    from tests.browser import streamlit_server
+
+    held: list = []
+    hold = {"on": False}
+
+    def route(ws) -> None:
+        server = ws.connect_to_server()  # the page's messages go through untouched
+
+        def to_page(message) -> None:
+            if hold["on"]:
+                held.append(message)
+            else:
+                ws.send(message)
+
+        server.on_message(to_page)
+        hold["ws"] = ws
+
+    with streamlit_server(script="tests/apps/stale_poll.py") as url:
+        page.route_web_socket("**/_stcore/stream", route)
+        page.goto(url)
+        page.wait_for_selector("text=Polls saw nodes [0]", timeout=60_000)
+        hold["on"] = True
+        page.get_by_role("button", name="Jump to node 99").click()
+        page.wait_for_timeout(1500)  # polls go out with node 0 meanwhile
+        hold["on"] = False
+        for message in held:
+            hold["ws"].send(message)
+        page.wait_for_function("() => document.body.innerText.includes('99]')", timeout=30_000)
+        page.wait_for_timeout(1000)  # more polls, now with node 99
+        saw = page.get_by_text("Polls saw nodes").inner_text()
+        assert saw == "Polls saw nodes [99]", "a poll's stale node replaced the clicked one"
+        assert page.locator('input[aria-label="Node"]').input_value() == "99"
+        assert len(held) > 0

@@ -1,6 +1,6 @@
 import pytest
 
-from gat_viz.ui.state import PICK_GUARD_S, centre, check_dataset, check_view, head_options, keep_centred
+from gat_viz.ui.state import centre, check_dataset, check_view, head_options, node_input_changed
 
 
 @pytest.mark.parametrize(
@@ -40,16 +40,18 @@ def test_head_options():
     assert head_options(2) == ["mean", "max", "1", "2"]
 
 
-def test_a_stale_snapshot_cannot_undo_a_click():
-    state = {"node": 1413}
-    centre(state, 254, now=100.0)
+def test_a_poll_cannot_change_the_node_but_the_user_can():
+    state = {"node": 1413, "drawn": 1413}
+    centre(state, 254)
     assert state["node"] == 254 and state["picks"] == 1
-    state["node"] = 1413  # a poll carrying the browser's values from before the click
-    keep_centred(state, now=101.0)
+    state["drawn"] = 254  # the click's run drew it
+    state["node"] = 1413  # a poll carrying the browser's value from before the click
+    node_input_changed(state, in_fragment_run=True)
     assert state["node"] == 254 and state["picks"] == 1
-    state["node"] = 77  # the user types another node: kept
-    keep_centred(state, now=102.0)
-    assert state["node"] == 77
-    state["node"] = 1413  # long after the click, going back is the user's own doing
-    keep_centred(state, now=100.0 + PICK_GUARD_S + 1)
-    assert state["node"] == 1413 and "pick" not in state
+    state["node"] = 1413  # the user types the old node back: a full run
+    node_input_changed(state, in_fragment_run=False)
+    assert state["node"] == 1413
+    del state["drawn"]  # nothing drawn yet: nothing to restore
+    state["node"] = 5
+    node_input_changed(state, in_fragment_run=True)
+    assert state["node"] == 5

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import functools
 import random
-import time
 
 import numpy as np
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 from torch_geometric.data import Data
 
 from gat_viz.explore import ModelOutputs, NodeView, inspect, node_view
 from gat_viz.plotting import COLOUR_BY, neighbourhood_figure, picked_node, probability_figure
 from gat_viz.ui import resources, teaching
 from gat_viz.ui.jobs import Loaded
-from gat_viz.ui.state import DEFAULT_NODE, HOPS, LAYERS, centre, check_view, head_options, keep_centred
+from gat_viz.ui.state import DEFAULT_NODE, HOPS, LAYERS, centre, check_view, head_options, node_input_changed
 
 
 def view(data: Data, loaded: Loaded, notes: list[str]) -> None:
@@ -25,14 +25,15 @@ def view(data: Data, loaded: Loaded, notes: list[str]) -> None:
     notes = notes + check_view(st.query_params, n, heads)
     for note in notes:
         st.warning(note, icon="🔗")
-    keep_centred(st.session_state, time.monotonic())
     if st.session_state.get("node") is not None and st.session_state["node"] >= n:
         st.session_state["node"] = DEFAULT_NODE  # switched to a smaller graph
-        st.session_state.pop("pick", None)
 
     controls = st.columns([1.1, 0.9, 0.9, 1.2, 1.1, 1.4])
     # No value=: the default is the minimum, node 0; callbacks set it through session state.
-    node = controls[0].number_input("Node", 0, n - 1, key="node", bind="query-params")
+    node = controls[0].number_input(
+        "Node", 0, n - 1, key="node", bind="query-params", on_change=on_node_input
+    )  # fmt: skip
+    st.session_state["drawn"] = node
     hops = int(controls[1].radio("Hops", HOPS, index=1, key="hops", horizontal=True, bind="query-params"))
     layer = int(controls[2].radio("Layer", LAYERS, key="layer", horizontal=True, bind="query-params")) - 1
     options = head_options(heads[layer])
@@ -122,7 +123,13 @@ def view(data: Data, loaded: Loaded, notes: list[str]) -> None:
 def _on_pick(chart: str) -> None:
     picked = picked_node(st.session_state.get(chart))
     if picked is not None:
-        centre(st.session_state, picked, time.monotonic())
+        centre(st.session_state, picked)
+
+
+def on_node_input() -> None:
+    # pinned streamlit==1.67: a run's context names the fragments it reruns, none in a full run
+    ctx = get_script_run_ctx()
+    node_input_changed(st.session_state, bool(ctx and ctx.fragment_ids_this_run))
 
 
 def _random_node(data: Data, out: ModelOutputs, misclassified: bool) -> None:
@@ -131,7 +138,7 @@ def _random_node(data: Data, out: ModelOutputs, misclassified: bool) -> None:
         pool &= out.pred != data.y
     ids = pool.nonzero().view(-1).tolist()
     if ids:
-        centre(st.session_state, random.choice(ids), time.monotonic())
+        centre(st.session_state, random.choice(ids))
 
 
 def _edge_table(nv: NodeView, data: Data, out: ModelOutputs) -> pd.DataFrame:

@@ -60,29 +60,21 @@ def check_view(params: MutableMapping[str, str], num_nodes: int, heads_by_layer:
     return notes
 
 
-# How long a centring click is defended against a stale snapshot (see `keep_centred`).
-PICK_GUARD_S = 10.0
-
-
-def centre(state: MutableMapping, node: int, now: float) -> None:
-    """Centre `node` (a click on the chart or a random-node button), remembering the node it
-    replaced so that `keep_centred` can undo a stale snapshot."""
-    state["pick"] = (node, state.get("node"), now + PICK_GUARD_S)
+def centre(state: MutableMapping, node: int) -> None:
+    """Centre `node` (a click on the chart or a random-node button)."""
     state["node"] = node
     state["picks"] = state.get("picks", 0) + 1  # names the next chart widget (see explorer)
 
 
-def keep_centred(state: MutableMapping, now: float) -> None:
-    """Call before the node input is drawn. While a page polls a training (`st.fragment(
-    run_every=...)`), a poll sent just after a click carries the browser's widget values from
-    before the click, and Streamlit takes the old node as if the user had typed it: the click
-    is undone (measured: ~1 click in 50 under load). A node equal to the one the click
-    replaced, within `PICK_GUARD_S`, is that stale value; the click's node is put back."""
-    pick = state.get("pick")
-    if pick is None:
-        return
-    node, replaced, until = pick
-    if now > until:
-        del state["pick"]
-    elif state.get("node") == replaced and replaced != node:
-        state["node"] = node
+def node_input_changed(state: MutableMapping, in_fragment_run: bool) -> None:
+    """`on_change` of the node input; `state["drawn"]` is the node the last full run drew.
+
+    A browser sends all its widget values with every rerun request, the training poll's
+    (`st.fragment(run_every=...)`) included. A poll sent after a click but before the browser
+    heard of the new node carries the old one, and Streamlit takes it as typed: the click is
+    undone (seen under load, and reproduced with a delayed websocket in
+    tests/test_browser.py::test_a_stale_poll_cannot_undo_a_click). The node input lies outside
+    the fragment, so a change that arrives in a fragment-only run was never typed: put the
+    drawn node back. A change in a full run is the user's, whatever its value."""
+    if in_fragment_run and "drawn" in state:
+        state["node"] = state["drawn"]
