@@ -3,6 +3,7 @@
 import re
 import subprocess
 import sys
+
 import tomllib
 
 from tests.conftest import ROOT
