@@ -13,6 +13,7 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+import psutil
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,3 +117,17 @@ IDLE_JS = """() => document.querySelector('[data-testid="stApp"]')?.getAttribute
 def wait_for_app(page, timeout_ms: int = 60_000) -> None:
     """Until the app is idle (`IDLE_JS`)."""
     page.wait_for_function(IDLE_JS, timeout=timeout_ms)
+
+
+def cpu_seconds(pid: int) -> dict[str, float]:
+    """CPU time so far of the server, of every Chromium process, and of this driver."""
+
+    def used(p: psutil.Process) -> float:
+        try:
+            t = p.cpu_times()
+            return t.user + t.system
+        except psutil.Error:
+            return 0.0
+
+    browser = sum(used(p) for p in psutil.process_iter(["name"]) if "chrom" in (p.info["name"] or ""))
+    return {"server": used(psutil.Process(pid)), "browser": browser, "driver": used(psutil.Process())}

@@ -15,7 +15,15 @@ import time
 
 from playwright.sync_api import sync_playwright
 
-from tests.browser import ARGS, FIND_JS, TITLE_JS, require_chromium, streamlit_server, wait_for_app
+from tests.browser import (
+    ARGS,
+    FIND_JS,
+    TITLE_JS,
+    cpu_seconds,
+    require_chromium,
+    streamlit_server,
+    wait_for_app,
+)
 
 
 def click_and_time(page, node: int, x: float, y: float) -> float:
@@ -36,12 +44,12 @@ def run(clicks: int = 20, seed: int = 0) -> dict[str, object]:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         started = time.perf_counter()
-        with streamlit_server() as url:
+        with streamlit_server(with_pid=True) as (url, pid):
             page.goto(url)  # cold: the server has imported nothing of torch or the model yet
             wait_for_app(page)
             page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg')
             cold_start = time.perf_counter() - started
-            times, hub_times = _clicks(page, url, clicks, rng)
+            times, hub_times, cpu = _clicks(page, url, clicks, rng, pid)
         browser.close()
     every = times + hub_times
 
@@ -55,15 +63,21 @@ def run(clicks: int = 20, seed: int = 0) -> dict[str, object]:
         "p95_s": round(q95(every), 3),
         "hub_clicks": len(hub_times),
         "hub_median_s": round(statistics.median(hub_times), 3) if hub_times else None,
+        # CPU seconds per click: what one click costs the server, and the browser drawing it
+        # (on a class's own machines, not the server's).
+        "cpu_per_click_s": {k: round(v / len(every), 3) for k, v in cpu.items()},
     }
 
 
-def _clicks(page, url: str, clicks: int, rng: random.Random) -> tuple[list[float], list[float]]:
+def _clicks(
+    page, url: str, clicks: int, rng: random.Random, pid: int
+) -> tuple[list[float], list[float], dict[str, float]]:
     times: list[float] = []
     hub_times: list[float] = []
     page.goto(f"{url}/?node=1358&hops=2")
     wait_for_app(page)
     page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg')
+    before = cpu_seconds(pid)
     for i in range(clicks):
         if i % 4 == 3:  # every 4th click goes back to the hub, the heaviest view
             hub = page.evaluate(FIND_JS, 1358)
@@ -73,7 +87,8 @@ def _clicks(page, url: str, clicks: int, rng: random.Random) -> tuple[list[float
         points = [q for q in page.evaluate(FIND_JS, None) if q[3] == 1] or page.evaluate(FIND_JS, None)
         node, x, y, _ = rng.choice(points)
         times.append(click_and_time(page, int(node), x, y))
-    return times, hub_times
+    after = cpu_seconds(pid)
+    return times, hub_times, {k: after[k] - before[k] for k in ("server", "browser")}
 
 
 if __name__ == "__main__":

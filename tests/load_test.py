@@ -23,7 +23,16 @@ import time
 import psutil
 from playwright.async_api import async_playwright
 
-from tests.browser import ARGS, FIND_JS, IDLE_JS, ROOT, TITLE_JS, require_chromium, streamlit_server
+from tests.browser import (
+    ARGS,
+    FIND_JS,
+    IDLE_JS,
+    ROOT,
+    TITLE_JS,
+    cpu_seconds,
+    require_chromium,
+    streamlit_server,
+)
 
 # Check every 50 ms, not every animation frame (playwright's default): 20 pages polling at
 # 60 Hz keep Chromium busy drawing frames and starve the pages being measured.
@@ -109,20 +118,6 @@ async def drive(url: str, sessions: int, seconds: float, seed: int, pid: int) ->
             await starter
         await browser.close()
     return stats
-
-
-def cpu_seconds(pid: int) -> dict[str, float]:
-    """CPU time so far of the server, of every Chromium process, and of this driver."""
-
-    def used(p: psutil.Process) -> float:
-        try:
-            t = p.cpu_times()
-            return t.user + t.system
-        except psutil.Error:
-            return 0.0
-
-    browser = sum(used(p) for p in psutil.process_iter(["name"]) if "chrom" in (p.info["name"] or ""))
-    return {"server": used(psutil.Process(pid)), "browser": browser, "driver": used(psutil.Process())}
 
 
 def run(sessions: int = 20, seconds: float = 60.0, seed: int = 0) -> dict:

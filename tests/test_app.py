@@ -102,9 +102,20 @@ def test_switch_to_citeseer(app, citeseer):
     assert "CiteSeer" in model_line(app) and "72.5 ± 0.7" in model_line(app)
 
 
+def test_the_lower_section_runs_only_when_opened(cora):
+    at = new_app(node="7").run()
+    assert not at.exception and at.expander[0].label.startswith("Under the hood")
+    assert len(at.get("latex")) == 0
+    assert [t.label for t in at.tabs] == ["Node inspector", "ReLU vs LeakyReLU"]  # no lower tabs
+    at.session_state["hood"] = True
+    at.run()
+    assert len(at.get("latex")) == 3 and len(at.tabs) == 5
+
+
 def test_teaching_views_show_the_models_numbers(cora):
     at = new_app(node="7", head="2").run()
     at.session_state["side_tab"] = "ReLU vs LeakyReLU"  # tabs are lazy: open the side panel
+    at.session_state["hood"] = True  # and the lower section, closed by default
     at.run()
     assert not at.exception
     text = " ".join(m.value for m in at.markdown)
@@ -118,6 +129,7 @@ def test_teaching_views_show_the_models_numbers(cora):
 def test_relu_leaky_and_ablation_tables(cora):
     at = new_app(node="7").run()
     at.session_state["side_tab"] = "ReLU vs LeakyReLU"
+    at.session_state["hood"] = True
     at.session_state["lower_tab"] = "Attention learns"
     at.run()
     assert not at.exception

@@ -139,6 +139,9 @@ def test_a_diverging_learning_rate_is_stopped_and_the_model_kept(app_server, pag
 )
 def test_teaching_views_render(app_server, page, cora, tab, expect):
     open_app(page, f"{app_server}/?node=7&head=2")
+    if tab != "ReLU vs LeakyReLU":  # the lower section opens first
+        page.get_by_text("Under the hood").click()
+        wait_for_app(page)
     page.get_by_role("tab", name=tab).click()
     page.wait_for_function("t => document.body.innerText.includes(t)", arg=expect, timeout=30_000)
     body = page.inner_text("body")
