@@ -39,9 +39,8 @@ def click_and_time(page, node: int, x: float, y: float) -> float:
 
 def run(clicks: int = 20, seed: int = 0) -> dict[str, object]:
     rng = random.Random(seed)
-    require_chromium()
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
+        browser = p.chromium.launch(executable_path=require_chromium(), headless=True, args=ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         started = time.perf_counter()
         with streamlit_server(with_pid=True) as (url, pid):
