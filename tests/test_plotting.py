@@ -3,7 +3,8 @@ import pytest
 
 from gat_viz.data import split_of
 from gat_viz.explore import inspect, model_outputs, node_view
-from gat_viz.plotting import COLOUR_BY, neighbourhood_figure, picked_node, probability_figure, training_curve
+from gat_viz.plotting import COLOUR_BY, neighbourhood_figure, picked_node, probability_figure
+from gat_viz.teaching_plots import training_curve
 
 
 @pytest.fixture(scope="module")

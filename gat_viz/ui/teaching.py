@@ -9,14 +9,14 @@ import streamlit as st
 from torch_geometric.data import Data
 
 from gat_viz.attention import uniform_entropy
-from gat_viz.plotting import (
+from gat_viz.teaching import activation_curves, compare_scores, dead_share, dense_view, walkthrough
+from gat_viz.teaching_plots import (
     activation_figure,
     dense_figure,
     entropy_figure,
     learning_figure,
     score_comparison_figure,
 )
-from gat_viz.teaching import activation_curves, compare_scores, dead_share, dense_view, walkthrough
 from gat_viz.ui import resources
 from gat_viz.ui.jobs import Key, Loaded, ModelStore
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 from torch_geometric.data import Data
 
-from gat_viz.plotting import training_curve
+from gat_viz.teaching_plots import training_curve
 from gat_viz.ui.jobs import MAX_TRAININGS_ENV, Job, Key, ModelStore
 
 
