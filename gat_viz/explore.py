@@ -12,13 +12,14 @@ from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
 from gat_viz.attention import entropy, in_degree, relative_to_uniform, select_heads
 from gat_viz.data import split_of
-from gat_viz.graph import MAX_NODES, Neighbourhood, neighbourhood
+from gat_viz.graph import MAX_NODES, Neighbourhood, computation_graph, neighbourhood
 from gat_viz.layers import AttentionTrace
 from gat_viz.model import GAT
 
@@ -74,6 +75,12 @@ class NodeView:
     edge_relative: np.ndarray  # (m,) α × in-degree(i): 1 = uniform
     self_alpha: np.ndarray  # (n,) α of each drawn node's self loop
     toward_centre: np.ndarray  # (n,) α on the node's edge into the centre (NaN if none)
+    edge_layer: np.ndarray  # (m,) 0-based layer whose attention each drawn edge shows
+    mode: str = "one layer"  # or "computation graph"
+
+    @property
+    def layers_drawn(self) -> tuple[int, ...]:
+        return tuple(sorted({int(v) for v in self.edge_layer})) or (self.layer,)
 
 
 def node_view(
@@ -107,6 +114,49 @@ def node_view(
         edge_relative=relative[nb.edge_ids],
         self_alpha=self_alpha,
         toward_centre=toward,
+        edge_layer=np.full(len(nb.edge_ids), layer, dtype=np.int64),
+    )
+
+
+def layer_heads(out: ModelOutputs, layer: int, head: int | str) -> int | str:
+    """The head choice as it applies to `layer`: a head number the layer lacks (layer 2 has
+    one output head in the paper's model) falls back to the mean."""
+    if isinstance(head, int) and head >= out.heads(layer):
+        return "mean"
+    return head
+
+
+def computation_view(
+    out: ModelOutputs, centre: int, head: int | str, order_key: np.ndarray | None = None
+) -> NodeView:
+    """The computation graph of the centre's prediction (see `graph.computation_graph`): layer-2
+    attention on the edges into the centre, layer-1 attention on the edges into the centre and
+    into each hop-1 node. The self loop outlines show layer 2 for the centre, layer 1 elsewhere."""
+    n = out.probs.size(0)
+    alpha = [select_heads(out.alpha[k], layer_heads(out, k, head)).numpy() for k in range(2)]  # (E,) each
+    rel = [relative_to_uniform(out.edge_index, torch.from_numpy(a), n).numpy() for a in alpha]
+    nb = computation_graph(out.edge_index, n, centre, alpha[0], alpha[1], order_key=order_key)
+    assert nb.edge_layer is not None
+    pick = nb.edge_layer  # (m,) 0 or 1
+    edge_alpha = np.where(pick == 1, alpha[1][nb.edge_ids], alpha[0][nb.edge_ids])
+    edge_rel = np.where(pick == 1, rel[1][nb.edge_ids], rel[0][nb.edge_ids])
+    loops = np.maximum(nb.self_loop_ids, 0)
+    self_alpha = np.where(nb.self_loop_ids >= 0, alpha[0][loops], np.nan)
+    self_alpha[0] = alpha[1][loops[0]]
+    toward = np.full(len(nb.nodes), np.nan)
+    into_centre = (nb.dst == 0) & (pick == 1)
+    toward[nb.src[into_centre]] = edge_alpha[into_centre]
+    toward[0] = self_alpha[0]
+    return NodeView(
+        nb=nb,
+        layer=1,
+        head=head,
+        edge_alpha=edge_alpha,
+        edge_relative=edge_rel,
+        self_alpha=self_alpha,
+        toward_centre=toward,
+        edge_layer=pick,
+        mode="computation graph",
     )
 
 
@@ -170,3 +220,73 @@ def inspect(out: ModelOutputs, data: Data, node: int, layer: int) -> Inspection:
         entropy=tuple(float(e) for e in out.entropy[layer][node]),
         uniform_entropy=math.log(max(deg, 1)),
     )
+
+
+def default_node(out: ModelOutputs, data: Data) -> int:
+    """The node the app opens on, by a stated rule (`DEFAULT_RULE`): among the test nodes the
+    model gets right with 3 to 8 neighbours and at most 30 nodes within 2 hops (a legible
+    picture), the one whose layer-2 attention is least uniform (the largest α × in-degree on
+    one incoming edge), so the picture shows a clear preference."""
+    ei = out.edge_index
+    rel = relative_to_uniform(ei, out.alpha[-1].mean(dim=1), data.num_nodes)  # (E,)
+    peak = torch.zeros(data.num_nodes).scatter_reduce_(0, ei[1], rel.float(), "amax")  # (N,)
+    deg = out.in_degree - 1  # neighbours, self loop excluded
+    src, dst = ei[0], ei[1]
+    hop1 = torch.zeros(data.num_nodes, data.num_nodes, dtype=torch.bool)  # (N, N) dense: 7 MB on Cora
+    hop1[dst, src] = True
+    reach2 = (hop1.float() @ hop1.float() > 0).sum(dim=1)  # (N,) nodes within 2 hops, itself included
+    ok = data.test_mask & (out.pred == data.y) & (deg >= 3) & (deg <= 8) & (reach2 <= 30)
+    if not bool(ok.any()):
+        return 0
+    score = torch.where(ok, peak, torch.full_like(peak, -1.0))
+    return int(score.argmax())
+
+
+DEFAULT_RULE = (
+    "of the correctly predicted test nodes with 3–8 neighbours and at most 30 nodes within 2 hops, "
+    "the one whose layer-2 attention is least uniform"
+)
+
+
+def edge_table(
+    out: ModelOutputs, data: Data, view: NodeView, heads: tuple[int | str, ...] = ()
+) -> pd.DataFrame:
+    """The drawn view as a table: for every target that receives a drawn edge (and the centre),
+    all its incoming edges in that layer, self loop included, so α sums to 1 per (target, layer,
+    head); `drawn` tells which are on screen. `heads` overrides the head choice (heads grid)."""
+    names = np.array(data.class_names)
+    y = data.y.numpy()
+    src_all, dst_all = out.edge_index[0].numpy(), out.edge_index[1].numpy()
+    centre = int(view.nb.nodes[0])
+    frames = []
+    for layer in view.layers_drawn:
+        picked = view.edge_layer == layer
+        drawn_ids = view.nb.edge_ids[picked]
+        targets = np.union1d(view.nb.nodes[view.nb.dst[picked]], [centre])
+        mask = np.isin(dst_all, targets)
+        ids = np.flatnonzero(mask)
+        n = data.num_nodes
+        for head in heads or (layer_heads(out, layer, view.head),):
+            alpha = select_heads(out.alpha[layer], head)  # (E,)
+            rel = relative_to_uniform(out.edge_index, alpha, n).numpy()
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "source": src_all[ids],
+                        "target": dst_all[ids],
+                        "layer": layer + 1,
+                        "head": head if isinstance(head, str) else head + 1,
+                        "alpha": alpha.numpy()[ids],
+                        "alpha_x_uniform": rel[ids],
+                        "source_label": names[y[src_all[ids]]],
+                        "target_label": names[y[dst_all[ids]]],
+                        "drawn": np.isin(ids, drawn_ids) | (src_all[ids] == dst_all[ids]),
+                    }
+                )
+            )
+    table = pd.concat(frames, ignore_index=True)
+    return table.sort_values(["layer", "head", "target", "source"], key=_sort_key, ignore_index=True)
+
+
+def _sort_key(col: pd.Series) -> pd.Series:
+    return col.astype(str) if col.name == "head" else col

@@ -15,6 +15,9 @@ import numpy as np
 from torch import Tensor
 
 MAX_NODES = 300  # beyond this a 2-hop drawing is a hairball; the rest is summarised
+EDGE_BUDGET = 240  # layer-1 edges into the hop-1 ring drawn at most (the hub has ~1,600)
+WIDE_RING = 40  # a hop-1 ring larger than this shows layer 1 only for its strongest nodes
+FOCUS = 12  # ... that many: the hop-1 nodes with the most layer-2 attention into the centre
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,9 @@ class Neighbourhood:
     self_loop_ids: np.ndarray  # (n,) column of each node's self loop in edge_index (-1: none)
     total_nodes: int  # in the full k-hop neighbourhood, before the cap
     dropped_nodes: int  # left out by the cap
+    edge_layer: np.ndarray | None = None  # (m,) 0-based layer whose attention each edge carries
+    hidden_edges: int = 0  # edges of the computation graph summarised away (see computation_graph)
+    top_k: int = 0  # incoming layer-1 edges drawn per hop-1 node when summarised (0: all)
 
     @property
     def truncated(self) -> bool:
@@ -139,3 +145,90 @@ def _ring_layout(nodes, dist, edge_ids, src_all, dst_all, index, order_key) -> n
     pos[:, 0] = radius * np.cos(angle)
     pos[:, 1] = radius * np.sin(angle)
     return pos
+
+
+def computation_graph(
+    edge_index: Tensor,
+    num_nodes: int,
+    centre: int,
+    weight1: np.ndarray,
+    weight2: np.ndarray | None = None,
+    order_key: np.ndarray | None = None,
+    budget: int = EDGE_BUDGET,
+) -> Neighbourhood:
+    """The graph that computed the centre's prediction in a two-layer GAT.
+
+    Layer 2 sums messages along the edges j → centre; each of those messages (and the
+    centre's own) is a layer-1 output, which summed messages along the edges into j. So the
+    prediction depends on the layer-2 edges into the centre and on the layer-1 edges into the
+    centre and into every hop-1 node, lateral edges between hop-1 nodes included. Nothing else
+    can change it: edges into hop-2 nodes are left out.
+
+    Columns of `edge_index` are listed once per layer they carry (`edge_layer` 1 or 0).
+    Summaries keep a big neighbourhood legible; `hidden_edges` and `dropped_nodes` count what
+    they leave out, and no layer-2 edge is ever left out:
+    - a hop-1 ring of more than `WIDE_RING` nodes (Cora's hub: 168) shows layer-1 edges only
+      into the `FOCUS` hop-1 nodes with the most layer-2 attention `weight2` (E,) into the
+      centre, whose messages weigh most in the prediction;
+    - when the hop-1 targets receive more than `budget` layer-1 edges, each keeps its `top_k`
+      strongest by `weight1` (E,);
+    - hop-2 nodes that send none of the kept edges are not drawn.
+    """
+    if not 0 <= centre < num_nodes:
+        raise ValueError(f"node {centre} is not in 0..{num_nodes - 1}")
+    dist = hop_distances(edge_index, num_nodes, centre, 2)
+    src_all, dst_all = edge_index[0].numpy(), edge_index[1].numpy()
+    not_loop = src_all != dst_all
+    layer2 = np.flatnonzero(not_loop & (dst_all == centre))
+    into_centre1 = layer2
+    into_ring1 = np.flatnonzero(not_loop & (dist[dst_all] == 1))
+    top_k = 0
+    hidden = 0
+    if int((dist == 1).sum()) > WIDE_RING:
+        w2 = weight2 if weight2 is not None else np.ones(len(src_all))
+        focus = src_all[layer2[np.argsort(-w2[layer2], kind="stable")[:FOCUS]]]  # (FOCUS,) node ids
+        keep = np.isin(dst_all[into_ring1], focus)
+        hidden += int((~keep).sum()) + len(into_centre1)
+        into_ring1 = into_ring1[keep]
+        into_centre1 = into_centre1[:0]  # the centre's layer-1 star would double its layer-2 star
+    if len(into_ring1) > budget:
+        targets = len(np.unique(dst_all[into_ring1]))
+        top_k = max(1, budget // max(targets, 1))
+        # rank each target's incoming edges by weight (stable: ties by column)
+        order = np.lexsort((-weight1[into_ring1], dst_all[into_ring1]))
+        ranked = into_ring1[order]
+        starts = np.r_[0, np.flatnonzero(np.diff(dst_all[ranked])) + 1]
+        rank = np.arange(len(ranked)) - np.repeat(starts, np.diff(np.r_[starts, len(ranked)]))
+        kept = np.sort(ranked[rank < top_k])
+        hidden += len(into_ring1) - len(kept)
+        into_ring1 = kept
+    ring1 = np.flatnonzero(dist == 1)
+    all_ring2 = np.flatnonzero(dist == 2)
+    ring2 = np.unique(src_all[into_ring1][dist[src_all[into_ring1]] == 2])
+    nodes = np.concatenate([[centre], ring1, ring2]).astype(np.int64)
+    index = np.full(num_nodes, -1, dtype=np.int64)
+    index[nodes] = np.arange(len(nodes))
+    layer1 = np.concatenate([into_centre1, into_ring1])
+    edge_ids = np.concatenate([layer2, layer1])
+    edge_layer = np.concatenate([np.ones(len(layer2), np.int64), np.zeros(len(layer1), np.int64)])
+    loops = np.full(len(nodes), -1, dtype=np.int64)
+    loop_ids = np.flatnonzero(~not_loop & (index[dst_all] >= 0))
+    loops[index[dst_all[loop_ids]]] = loop_ids
+    # lay out with the inward edges only (hop 2 → hop 1 places each hop-2 node near its targets)
+    pos = _ring_layout(nodes, dist, into_ring1, src_all, dst_all, index, order_key)
+    return Neighbourhood(
+        centre=centre,
+        hops=2,
+        nodes=nodes,
+        hop=dist[nodes],
+        pos=pos,
+        edge_ids=edge_ids,
+        src=index[src_all[edge_ids]],
+        dst=index[dst_all[edge_ids]],
+        self_loop_ids=loops,
+        total_nodes=1 + len(ring1) + len(all_ring2),
+        dropped_nodes=len(all_ring2) - len(ring2),
+        edge_layer=edge_layer,
+        hidden_edges=hidden,
+        top_k=top_k,
+    )

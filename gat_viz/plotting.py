@@ -1,9 +1,8 @@
 """Pure plotly builders: data in, `go.Figure` out. No Streamlit here, so they are unit-tested.
 
-The neighbourhood figure draws each edge j → i (the direction messages flow) with width and
-opacity scaled by its attention, and an arrowhead at the target. Edges are grouped into a few
-traces by width (a trace per edge is ~3× slower to draw); nodes are one trace per colour
-category so the legend names the classes.
+The neighbourhood figure draws each edge j → i (the direction messages flow) as an arrow whose
+width and opacity rise with its attention, scaled to the values in the view (`edges.py` holds
+the encoding); nodes are one trace per colour category so the legend names the classes.
 """
 
 from __future__ import annotations
@@ -14,17 +13,18 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from gat_viz import edges
+from gat_viz.edges import EdgeStyle
 from gat_viz.explore import Inspection, ModelOutputs, NodeView
 
 CLASS_COLOURS = (
     "#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#EECA3B", "#9D755D",
 )  # fmt: skip
 CORRECT, WRONG = "#2E7D32", "#C62828"
-ABOVE, BELOW, NEUTRAL = "#D95F02", "#1B6FA8", "#4D4D4D"
+ABOVE, BELOW, NEUTRAL = "#D95F02", "#1B6FA8", "#4D4D4D"  # for line charts (not edges: see edges.py)
 COLOUR_BY = ("true class", "predicted class", "correct / wrong")
-BINS = 6
-NODE_SIZE = {0: 24, 1: 14, 2: 10}
-PLOT_PX = 640  # about the drawing's width on screen, to size markers on crowded rings
+NODE_SIZE = {0: 26, 1: 15, 2: 10}
+HEIGHT = 500  # px: with the header, fits a 1280×720 projector without scrolling
 
 
 def neighbourhood_figure(
@@ -36,34 +36,44 @@ def neighbourhood_figure(
     colour_by: str = "true class",
     relative: bool = False,
     title: str = "",
+    height: int = HEIGHT,
 ) -> go.Figure:
-    """The centre node's neighbourhood: rings by hop, edges scaled by attention."""
+    """The centre node's neighbourhood: rings by hop, edges scaled by attention (see `edges`)."""
     nb = view.nb
     fig = go.Figure()
-    for trace in _edge_traces(view, relative):
+    style = edge_style(view, relative)
+    for trace in _edge_traces(view, style, height):
         fig.add_trace(trace)
-    for trace in _node_traces(view, out, y, class_names, splits, colour_by):
+    for trace in _node_traces(view, out, y, class_names, splits, colour_by, height):
+        fig.add_trace(trace)
+    for trace in _edge_legend(view, style, relative):  # last: node traces keep their indices
         fig.add_trace(trace)
     fig.update_layout(
-        title=dict(text=title, x=0.01, font=dict(size=15)),
+        title=dict(text=title, x=0.01, y=0.99, yanchor="top", font=dict(size=14)),
         showlegend=True,
-        legend=dict(orientation="h", yanchor="top", y=-0.02, x=0, title_text=colour_by.capitalize()),
+        legend=dict(
+            orientation="h", yanchor="top", y=-0.01, x=0, title_text=colour_by.capitalize(), font_size=11
+        ),
+        legend2=dict(
+            orientation="h", yanchor="bottom", y=1.0, x=0.0, xanchor="left",
+            bgcolor="rgba(255,255,255,0.8)", font=dict(size=11), title_text="Edges",
+        ),
         xaxis=dict(visible=False, range=_range(nb.hops)),
         yaxis=dict(visible=False, range=_range(nb.hops), scaleanchor="x", scaleratio=1),
-        margin=dict(l=5, r=5, t=40 if title else 10, b=5),
-        height=680,
+        margin=dict(l=5, r=5, t=(40 if len(style.value) else 0) + (24 if title else 6), b=5),
+        height=height,
         plot_bgcolor="white",
         hovermode="closest",
         clickmode="event+select",
         dragmode="pan",
-    )
+    )  # fmt: skip
     return fig
 
 
-def node_sizes(hop: np.ndarray, hops: int) -> np.ndarray:
+def node_sizes(hop: np.ndarray, hops: int, height: int = HEIGHT) -> np.ndarray:
     """Marker diameters in px: the default per hop, smaller on a crowded ring so that
-    neighbours do not overlap (a ring of radius r spans 2πr · PLOT_PX / axis width px)."""
-    px_per_unit = PLOT_PX / (2 * (hops + 0.35))
+    neighbours do not overlap (a ring of radius r spans 2πr · px-per-unit px)."""
+    px_per_unit = _px_per_unit(hops, height)
     sizes = np.array([NODE_SIZE[int(h)] for h in hop], dtype=float)
     for ring in (1, 2):
         count = int((hop == ring).sum())
@@ -73,59 +83,126 @@ def node_sizes(hop: np.ndarray, hops: int) -> np.ndarray:
     return sizes
 
 
+def _px_per_unit(hops: int, height: int) -> float:
+    """About how many px one layout unit takes: the plot is square (scaleanchor), sized by the
+    figure's height less the legend below it."""
+    return (height - 130) / (2 * (hops + 0.35))
+
+
 def _range(hops: int) -> list[float]:
     r = hops + 0.35
     return [-r, r]
 
 
-def _edge_traces(view: NodeView, relative: bool) -> list[go.Scatter]:
+def edge_style(view: NodeView, relative: bool) -> EdgeStyle:
+    return edges.style(
+        view.edge_alpha, view.edge_relative, view.edge_layer, relative, len(view.layers_drawn) > 1
+    )
+
+
+def _edge_traces(view: NodeView, style: EdgeStyle, height: int) -> list[go.Scatter]:
+    """One filled trace per (colour, opacity step), each edge an exact-width polygon; then one
+    invisible marker per edge at its middle that names it on hover."""
     nb = view.nb
     if len(nb.edge_ids) == 0:
         return []
-    if relative:
-        strength = np.clip(view.edge_relative / 3.0, 0.0, 1.0)  # 3× uniform or more: full width
-    else:
-        strength = np.clip(view.edge_alpha, 0.0, 1.0)
-    bins = np.minimum((strength * BINS).astype(int), BINS - 1)
-    traces = []
-    groups = [(b, None) for b in range(BINS)]
-    if relative:  # colour says above / below uniform, width says how much
-        above = view.edge_relative >= 1.0
-        groups = [(b, a) for b in range(BINS) for a in (True, False)]
-    for b, side in groups:
-        pick = bins == b if side is None else (bins == b) & (above == side)
-        idx = np.flatnonzero(pick)
-        if len(idx) == 0:
-            continue
-        xs, ys, sizes = [], [], []
-        for e in idx:
-            s, t = nb.src[e], nb.dst[e]
-            (x0, y0), (x1, y1) = nb.pos[s], nb.pos[t]
-            dx, dy = x1 - x0, y1 - y0
-            length = math.hypot(dx, dy) or 1.0
-            gap = 0.1 if t == 0 else 0.055  # stop at the target marker's rim
-            tx, ty = x1 - dx / length * gap, y1 - dy / length * gap
-            xs += [x0, tx, None]
-            ys += [y0, ty, None]
-            sizes += [0, 10 + 2 * b, 0]
-        level = (b + 0.5) / BINS
-        colour = NEUTRAL if side is None else (ABOVE if side else BELOW)
-        traces.append(
-            go.Scatter(
-                x=xs,
-                y=ys,
-                mode="lines+markers",
-                line=dict(width=0.5 + 6.5 * level, color=colour),
-                marker=dict(symbol="arrow", angleref="previous", size=sizes, color=colour),
-                opacity=0.35 + 0.65 * level,
-                hoverinfo="skip",
-                showlegend=False,
-            )
+    unit = 1.0 / _px_per_unit(nb.hops, height)  # data units per px
+    radius = node_sizes(nb.hop, nb.hops, height) / 2 * unit + 1.5 * unit
+    two = len(view.layers_drawn) > 1
+    lane = 4.0 * unit  # layer-1 edges run beside the layer-2 edge of the same pair
+    groups: dict[tuple[str, float], tuple[list, list]] = {}
+    mid_x, mid_y, text = [], [], []
+    for e in range(len(nb.edge_ids)):
+        s, t = int(nb.src[e]), int(nb.dst[e])
+        offset = lane if two and view.edge_layer[e] == 0 else 0.0
+        xs, ys = edges.arrow_polygon(
+            nb.pos[s], nb.pos[t], float(style.width[e]), unit, radius[s], radius[t], offset
         )
+        key = (style.colour[e], round(float(style.opacity[e]), 3))
+        gx, gy = groups.setdefault(key, ([], []))
+        gx += xs
+        gy += ys
+        mid_x.append(float((nb.pos[s][0] + nb.pos[t][0]) / 2))
+        mid_y.append(float((nb.pos[s][1] + nb.pos[t][1]) / 2))
+        layer = int(view.edge_layer[e]) + 1
+        text.append(
+            f"node {int(nb.nodes[s])} → node {int(nb.nodes[t])}<br>layer {layer}: "
+            f"α {fmt(view.edge_alpha[e])} ({fmt(view.edge_relative[e], 2)}× uniform)"
+        )
+    traces = [
+        go.Scatter(
+            x=gx,
+            y=gy,
+            mode="lines",
+            fill="toself",
+            fillcolor=colour,
+            opacity=opacity,
+            line=dict(width=0, color=colour),
+            hoverinfo="skip",
+            showlegend=False,
+        )
+        for (colour, opacity), (gx, gy) in sorted(groups.items(), key=lambda kv: kv[0][1])
+    ]
+    traces.append(
+        go.Scatter(
+            x=mid_x,
+            y=mid_y,
+            mode="markers",
+            marker=dict(size=9, opacity=0),
+            text=text,
+            hovertemplate="%{text}<extra></extra>",
+            showlegend=False,
+        )
+    )
     return traces
 
 
-def _node_traces(view, out, y, class_names, splits, colour_by) -> list[go.Scatter]:
+def _edge_legend(view: NodeView, style: EdgeStyle, relative: bool) -> list[go.Scatter]:
+    """Legend entries (legend2): the thinnest and thickest edge with their values, the layers,
+    and in relative mode the colours' meaning."""
+    if len(view.edge_alpha) == 0:
+        return []
+    entries: list[tuple[str, float, str]] = []
+    dark = "rgb(34,34,34)"
+    if relative:
+        entries += [
+            (f"{fmt(style.lo, 2)}× uniform (thinnest)", edges.WIDTH_PX[0], dark),
+            (f"{fmt(style.hi, 2)}× uniform (thickest)", edges.WIDTH_PX[1], dark),
+            (f"above uniform (> {edges.NEUTRAL_BAND:g}×)", 5.0, "rgb(194,24,91)"),
+            (f"about uniform (within ±{round((edges.NEUTRAL_BAND - 1) * 100)}%)", 5.0, "rgb(150,150,150)"),
+            (f"below uniform (< {1 / edges.NEUTRAL_BAND:.2f}×)", 5.0, "rgb(40,53,147)"),
+        ]
+    else:
+        entries += [
+            (f"α {fmt(style.lo)} (thinnest)", edges.WIDTH_PX[0], dark),
+            (f"α {fmt(style.hi)} (thickest)", edges.WIDTH_PX[1], dark),
+        ]
+    if len(view.layers_drawn) > 1:
+        entries += [
+            ("layer 2: into the centre (dark)", 5.0, "rgb(34,34,34)"),
+            ("layer 1: into hop-1 nodes (light)", 5.0, "rgb(150,150,150)"),
+        ]
+    return [
+        go.Scatter(
+            x=[None],
+            y=[None],
+            mode="lines",
+            name=name,
+            line=dict(width=w, color=c),
+            legend="legend2",
+            hoverinfo="skip",
+        )
+        for name, w, c in entries
+    ]
+
+
+def fmt(value: float, digits: int = 3) -> str:
+    """A number for people: never "-0.000"."""
+    text = f"{value:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
+def _node_traces(view, out, y, class_names, splits, colour_by, height=None) -> list[go.Scatter]:
     nb = view.nb
     pred = out.pred.numpy()
     conf = out.probs.max(dim=1).values.numpy()
@@ -139,7 +216,7 @@ def _node_traces(view, out, y, class_names, splits, colour_by) -> list[go.Scatte
     else:
         category = y[ids]
         names, colours = list(class_names), CLASS_COLOURS
-    sizes = node_sizes(nb.hop, nb.hops)
+    sizes = node_sizes(nb.hop, nb.hops, height or HEIGHT)
     traces = []
     for c, name in enumerate(names):
         idx = np.flatnonzero(category == c)

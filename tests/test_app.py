@@ -6,6 +6,7 @@ from streamlit.testing.v1 import AppTest
 from gat_viz.cache import ASSETS, entry_name
 from gat_viz.checkpoint import load_checkpoint
 from gat_viz.config import GATConfig
+from gat_viz.explore import DEFAULT_RULE, default_node, model_outputs
 from tests.conftest import ROOT
 
 
@@ -22,36 +23,47 @@ def app(cora):
 
 
 def model_line(at) -> str:
-    return next(m.value for m in at.markdown if m.value.startswith("**Model:**"))
+    return next(m.value for m in at.caption if m.value.startswith("**Model:**"))
 
 
-def test_opens_on_cora_with_the_pretrained_model(app):
+def test_opens_on_cora_with_the_pretrained_model(app, cora):
     assert not app.exception
-    assert app.title[0].value == "GAT Attention Explorer"
+    assert any(m.value == "#### GAT Attention Explorer" for m in app.markdown)
     line = model_line(app)
     assert "Cora, 8×8 heads, LeakyReLU α=0.2, dropout 0.6, seed 0" in line
     shipped = load_checkpoint(ASSETS / entry_name("Cora", GATConfig(), 0))
     assert f"test accuracy at best validation {shipped.test_acc:.1%}" in line
     assert "83.0 ± 0.7" in line and "shipped" in line
-    assert app.number_input(key="node").value == 0
+    opening = default_node(model_outputs(shipped.model, cora), cora)
+    assert app.number_input(key="node").value == opening  # chosen by a stated rule, not node 0
+    assert app.selectbox(key="mode").value == "computation graph"
+    shows = [c.value for c in app.caption if c.value.startswith(f"Node {opening} (the opening node: ")]
+    assert shows and DEFAULT_RULE in shows[0]
+    assert any(c.value.startswith("Cora: 2,708") for c in app.caption)  # the two-line introduction
     assert len(app.get("plotly_chart")) >= 2  # the neighbourhood and the probabilities
     assert not app.warning
 
 
-def test_hub_is_capped_with_a_note(app):
+def test_hub_is_summarised_with_a_note(app):
     app.number_input(key="node").set_value(1358).run()
     assert not app.exception
-    assert any("Showing 300 of 426 nodes" in c.value for c in app.caption)
+    assert any("Summarised for legibility" in c.value for c in app.caption)
+    app.selectbox(key="mode").set_value("one layer").run()
+    assert any("hop-2 nodes with the weakest attention are left out" in c.value for c in app.caption)
+    app.selectbox(key="mode").set_value("heads grid").run()
+    assert not app.exception and any("attend most alike" in c.value for c in app.caption)
 
 
 def test_layer_two_has_one_head(app):
-    app.radio(key="layer").set_value("2").run()
+    app.selectbox(key="mode").set_value("one layer").run()
+    app.selectbox(key="layer").set_value("2").run()
     assert app.selectbox(key="head").options == ["mean", "max", "1"]
     app.selectbox(key="head").set_value("1").run()
     assert not app.exception
 
 
-def test_inspector_states_the_prediction(app):
+def test_inspector_states_the_prediction(cora):
+    app = new_app(node="0").run()
     text = " ".join(m.value for m in app.markdown)
     assert "**True:** Probabilistic_Methods" in text and "**split:** train" in text
     assert any("entropy" in m.label.lower() for m in app.metric)
@@ -77,6 +89,7 @@ def test_colouring_and_relative_widths(app):
         ({"node": "99999"}, "does not exist"),
         ({"layer": "9"}, "layer"),
         ({"hops": "7"}, "hops"),
+        ({"mode": "sideways"}, "mode"),
         ({"dataset": "Reddit"}, "unknown dataset"),
         ({"node": "<img src=x onerror=alert(1)>"}, "does not exist"),
     ],
@@ -85,15 +98,16 @@ def test_bad_links_fall_back_with_a_notice(cora, params, notice):
     at = new_app(**params).run()
     assert not at.exception
     assert any(notice in w.value for w in at.warning)
-    assert at.number_input(key="node").value == 0
+    shipped = load_checkpoint(ASSETS / entry_name("Cora", GATConfig(), 0))
+    assert at.number_input(key="node").value == default_node(model_outputs(shipped.model, cora), cora)
     assert all("<img" not in m.value for m in at.markdown)
 
 
 def test_link_opens_a_node(cora):
-    at = new_app(node="33", hops="1", layer="2").run()
+    at = new_app(node="33", hops="1", layer="2", mode="one layer").run()
     assert not at.exception and not at.warning
     assert at.number_input(key="node").value == 33
-    assert at.radio(key="hops").value == "1" and at.radio(key="layer").value == "2"
+    assert at.selectbox(key="hops").value == "1" and at.selectbox(key="layer").value == "2"
 
 
 def test_switch_to_citeseer(app, citeseer):

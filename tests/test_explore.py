@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from gat_viz.explore import inspect, model_outputs, node_view
+from gat_viz.explore import computation_view, default_node, edge_table, inspect, model_outputs, node_view
 
 
 @pytest.fixture(scope="module")
@@ -42,3 +42,41 @@ def test_inspection_sums_and_sorts(outputs, cora):
     assert insp.uniform_entropy == pytest.approx(np.log(4))
     assert all(e <= insp.uniform_entropy + 1e-6 for e in insp.entropy)
     assert insp.true_label in cora.class_names and abs(sum(insp.probs) - 1) < 1e-5
+
+
+def test_computation_view_shows_each_layers_attention(outputs):
+    v = computation_view(outputs, 1358, "mean")
+    for layer in (0, 1):
+        pick = v.edge_layer == layer
+        expected = outputs.alpha[layer].mean(dim=1).numpy()[v.nb.edge_ids[pick]]
+        assert np.allclose(v.edge_alpha[pick], expected)
+    assert v.layers_drawn == (0, 1) and v.mode == "computation graph"
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda o: computation_view(o, 0, "mean"),
+        lambda o: computation_view(o, 1358, 2),
+        lambda o: node_view(o, 1358, 2, 0, 3),
+        lambda o: node_view(o, 7, 1, 1, "mean"),
+    ],
+)
+def test_edge_table_sums_to_one_and_holds_every_drawn_edge(outputs, cora, make):
+    v = make(outputs)
+    table = edge_table(outputs, cora, v)
+    assert list(table.columns[:8]) == [
+        "source", "target", "layer", "head", "alpha", "alpha_x_uniform", "source_label", "target_label",
+    ]  # fmt: skip
+    sums = table.groupby(["target", "layer", "head"]).alpha.sum()
+    assert np.allclose(sums, 1, atol=1e-5)
+    rows = set(zip(table.source, table.target, table.layer))
+    for s, t, layer in zip(v.nb.src, v.nb.dst, v.edge_layer):
+        assert (int(v.nb.nodes[s]), int(v.nb.nodes[t]), int(layer) + 1) in rows
+    assert ((table.source == table.target) & (table.target == v.nb.nodes[0])).any()  # self loops
+
+
+def test_default_node_follows_its_rule(outputs, cora):
+    node = default_node(outputs, cora)
+    deg = int(outputs.in_degree[node]) - 1
+    assert bool(cora.test_mask[node]) and int(outputs.pred[node]) == int(cora.y[node]) and 3 <= deg <= 8

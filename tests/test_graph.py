@@ -1,7 +1,7 @@
 import numpy as np
 import torch
 
-from gat_viz.graph import hop_distances, neighbourhood
+from gat_viz.graph import EDGE_BUDGET, computation_graph, hop_distances, neighbourhood
 from gat_viz.layers import AttentionGraph
 
 
@@ -48,3 +48,37 @@ def test_isolated_node_is_just_itself(citeseer):
     isolated = int((torch.bincount(citeseer.edge_index[1], minlength=citeseer.num_nodes) == 0).nonzero()[0])
     nb = neighbourhood(ei, citeseer.num_nodes, isolated, 2)
     assert nb.nodes.tolist() == [isolated] and len(nb.edge_ids) == 0 and nb.self_loop_ids[0] >= 0
+
+
+def _pairs(nb, layer=None):
+    keep = np.ones(len(nb.edge_ids), bool) if layer is None else nb.edge_layer == layer
+    return {(int(nb.nodes[s]), int(nb.nodes[t])) for s, t in zip(nb.src[keep], nb.dst[keep])}
+
+
+def test_computation_graph_is_what_the_prediction_used():
+    # 0 - 1 - 2 - 3 and a lateral edge 1 - 4 - 2 ... centre 1: hop 1 = {0, 2, 4}, hop 2 = {3}
+    ei = torch.tensor([[0, 1, 1, 2, 2, 3, 1, 4, 4, 2], [1, 0, 2, 1, 3, 2, 4, 1, 2, 4]])
+    ei = AttentionGraph.build(ei, 5).edge_index
+    nb = computation_graph(ei, 5, 1, np.ones(ei.size(1)))
+    assert _pairs(nb, 1) == {(0, 1), (2, 1), (4, 1)}  # layer 2: into the centre
+    # layer 1: into the centre and into each hop-1 node, the lateral 4 <-> 2 included
+    assert _pairs(nb, 0) == {(0, 1), (2, 1), (4, 1), (1, 0), (1, 2), (3, 2), (4, 2), (1, 4), (2, 4)}
+    assert sorted(nb.nodes.tolist()) == [0, 1, 2, 3, 4] and nb.hidden_edges == 0
+    for e, s, t in zip(nb.edge_ids, nb.src, nb.dst):  # edge ids line up with edge_index
+        assert (int(ei[0, e]), int(ei[1, e])) == (int(nb.nodes[s]), int(nb.nodes[t]))
+
+
+def test_computation_graph_of_the_hub_is_summarised(cora):
+    ei = AttentionGraph.build(cora.edge_index, cora.num_nodes).edge_index
+    hub = 1358
+    w = np.random.default_rng(0).random(ei.size(1))
+    nb = computation_graph(ei, cora.num_nodes, hub, w, w)
+    src, dst = ei[0].numpy(), ei[1].numpy()
+    into_hub = int(((dst == hub) & (src != hub)).sum())
+    assert (nb.edge_layer == 1).sum() == into_hub == 168  # no layer-2 edge is ever left out
+    dist = hop_distances(ei, cora.num_nodes, hub, 2)
+    every_layer1 = int(((src != dst) & ((dist[dst] == 1) | (dst == hub))).sum())
+    assert (nb.edge_layer == 0).sum() + nb.hidden_edges == every_layer1
+    assert (nb.edge_layer == 0).sum() <= EDGE_BUDGET and len(nb.nodes) < 200
+    targets = set(nb.nodes[nb.dst[nb.edge_layer == 0]].tolist())
+    assert all(dist[t] == 1 for t in targets)  # nothing into hop-2 nodes

@@ -1,9 +1,20 @@
 import numpy as np
 import pytest
 
+from gat_viz import edges
 from gat_viz.data import split_of
 from gat_viz.explore import inspect, model_outputs, node_view
-from gat_viz.plotting import COLOUR_BY, neighbourhood_figure, picked_node, probability_figure
+from gat_viz.plotting import (
+    CLASS_COLOURS,
+    COLOUR_BY,
+    HEIGHT,
+    _px_per_unit,
+    edge_style,
+    fmt,
+    neighbourhood_figure,
+    picked_node,
+    probability_figure,
+)
 from gat_viz.teaching_plots import training_curve
 
 
@@ -12,6 +23,18 @@ def setup(cora_result, cora):
     out = model_outputs(cora_result.model, cora)
     splits = [split_of(cora, i) for i in range(cora.num_nodes)]
     return out, cora, splits
+
+
+def _polygons(fig):
+    """Each drawn edge's shaft width in data units, from the filled arrow polygons."""
+    out = []
+    for t in fig.data:
+        if t.fill != "toself":
+            continue
+        xs, ys = list(t.x), list(t.y)
+        for k in range(0, len(xs), 9):  # 7 corners, the first again, None
+            out.append(float(np.hypot(xs[k] - xs[k + 6], ys[k] - ys[k + 6])))
+    return out
 
 
 @pytest.mark.parametrize("colour_by", COLOUR_BY)
@@ -24,9 +47,9 @@ def test_figure_has_every_node_and_edge_once(setup, colour_by, relative):
     ids = sorted(c[0] for t in nodes for c in t.customdata)
     assert ids == sorted(v.nb.nodes.tolist())
     assert all(isinstance(c[0], int) for t in nodes for c in t.customdata)  # plain lists: clickable
-    edges = [t for t in fig.data if t.customdata is None]
-    assert sum(len(t.x) for t in edges) == 3 * len(v.nb.edge_ids)
-    assert all(t.hoverinfo == "skip" for t in edges)
+    assert len(_polygons(fig)) == len(v.nb.edge_ids)
+    hover = [t for t in fig.data if t.text is not None and t.customdata is None]
+    assert len(hover) == 1 and len(hover[0].text) == len(v.nb.edge_ids)  # every edge names itself
     legend = {t.name for t in nodes}
     if colour_by == "correct / wrong":
         assert legend <= {"correct", "wrong"}
@@ -34,13 +57,46 @@ def test_figure_has_every_node_and_edge_once(setup, colour_by, relative):
         assert legend <= set(cora.class_names)
 
 
-def test_wider_edges_for_more_attention(setup):
+@pytest.mark.parametrize("node, hops, layer, head", [(1358, 1, 1, 0), (0, 2, 0, "mean"), (1701, 1, 0, 3)])
+def test_edge_widths_follow_attention(setup, node, hops, layer, head):
+    """Widths rise strictly with α, over the view's own range: two edges whose α differ by more
+    than 5% of the view's range are never drawn alike (the old six bins over [0, 1] drew α 0.140
+    like α 0.077)."""
     out, cora, splits = setup
-    v = node_view(out, 1358, 1, 1, 0)
+    v = node_view(out, node, hops, layer, head)
+    style = edge_style(v, relative=False)
+    order = np.argsort(v.edge_alpha, kind="stable")
+    a, w = v.edge_alpha[order], style.width[order]
+    distinct = np.diff(a) > 0
+    assert (np.diff(w)[distinct] > 0).all() and (np.diff(w)[~distinct] == 0).all()
+    span = a.max() - a.min()
+    far = np.abs(a[:, None] - a[None, :]) > 0.05 * span
+    gap = np.abs(w[:, None] - w[None, :])
+    assert (gap[far] >= 0.05 * (edges.WIDTH_PX[1] - edges.WIDTH_PX[0]) - 1e-9).all()
+    assert w.min() == pytest.approx(edges.WIDTH_PX[0]) and w.max() == pytest.approx(edges.WIDTH_PX[1])
+    # the figure draws exactly these widths (data units = px × units per px)
     fig = neighbourhood_figure(v, out, cora.y.numpy(), cora.class_names, splits)
-    edges = [t for t in fig.data if t.customdata is None]
-    widths = [t.line.width for t in edges]
-    assert widths == sorted(widths) and len(set(widths)) == len(widths)
+    unit = 1 / _px_per_unit(v.nb.hops, HEIGHT)
+    assert sorted(np.round(_polygons(fig), 9)) == sorted(np.round(style.width * unit, 9))
+    names = [t.name for t in fig.data if t.legend == "legend2"]
+    assert f"α {fmt(a.min())} (thinnest)" in names and f"α {fmt(a.max())} (thickest)" in names
+
+
+def test_relative_mode_is_symmetric_and_has_a_neutral_band(setup):
+    out, _, _ = setup
+    v = node_view(out, 1358, 1, 1, 0)
+    style = edge_style(v, relative=True)
+    near = np.abs(np.log(v.edge_relative)) < np.log(edges.NEUTRAL_BAND)
+    assert near.any() and {style.colour[k] for k in np.flatnonzero(near)} == {"rgb(150,150,150)"}
+    assert not set(style.colour[k] for k in np.flatnonzero(~near)) & {"rgb(150,150,150)"}
+    r = np.array([0.5, 0.95, 1.0, 1.05, 2.0])
+    assert edges.side(r).tolist() == [-1, 0, 0, 0, 1] and (edges.side(1 / r) == -edges.side(r)).all()
+    class_rgb = {tuple(int(c[k : k + 2], 16) for k in (1, 3, 5)) for c in CLASS_COLOURS}
+    assert edges.ABOVE_COLOUR not in class_rgb and edges.BELOW_COLOUR not in class_rgb
+
+
+def test_fmt_never_prints_negative_zero():
+    assert fmt(-0.0001) == "0.000" and fmt(-0.0004, 3) == "0.000" and fmt(-0.2) == "-0.200"
 
 
 def test_probability_figure(setup):

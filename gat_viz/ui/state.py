@@ -14,7 +14,9 @@ DATASETS = ("Cora", "CiteSeer")
 HOPS = ("1", "2")
 LAYERS = ("1", "2")
 HEAD_CHOICES = ("mean", "max")
-DEFAULT_NODE = 0
+# The option labels are also the URL values (`?mode=heads+grid`): a bound selectbox puts its
+# shown label in the URL.
+MODES = ("computation graph", "one layer", "heads grid")
 
 
 def head_options(heads: int) -> list[str]:
@@ -23,7 +25,7 @@ def head_options(heads: int) -> list[str]:
 
 def _quote(value: str) -> str:
     """A short harmless echo of user text: letters, digits, . and - only."""
-    cleaned = re.sub(r"[^A-Za-z0-9.\-]", "", str(value))[:16]
+    cleaned = re.sub(r"[^A-Za-z0-9.\- ]", "", str(value))[:20]
     return cleaned or "…"
 
 
@@ -43,9 +45,9 @@ def check_view(params: MutableMapping[str, str], num_nodes: int, heads_by_layer:
         del params["node"]
         notes.append(
             f"The link asked for node {_quote(node)}, which does not exist: nodes are 0 to "
-            f"{num_nodes - 1}. Showing node {DEFAULT_NODE}."
+            f"{num_nodes - 1}. Showing the opening node."
         )
-    for key, allowed in (("hops", HOPS), ("layer", LAYERS)):
+    for key, allowed in (("hops", HOPS), ("layer", LAYERS), ("mode", MODES)):
         value = params.get(key)
         if value is not None and value not in allowed:
             del params[key]

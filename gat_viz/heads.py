@@ -1,0 +1,163 @@
+"""Every head at once: the centre's 1-hop neighbourhood once per head of a layer, plus their
+mean, as small multiples on one shared scale (what BertViz's model view does for a
+transformer), and a note on which heads attend alike.
+
+Shapes: H heads, k incoming edges of the centre (self loop excluded), m drawn edges.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from gat_viz import edges
+from gat_viz.explore import ModelOutputs, NodeView, node_view
+from gat_viz.plotting import _edge_traces, _node_traces, _range, fmt
+
+PANEL_PX = 250  # height of one small multiple
+
+
+@dataclass(frozen=True)
+class HeadSimilarity:
+    """Pearson correlation of the heads' α over the centre's incoming edges (self loop included)."""
+
+    corr: np.ndarray  # (H, H); NaN when undefined
+    sentence: str
+
+
+def head_similarity(out: ModelOutputs, centre: int, layer: int) -> HeadSimilarity:
+    mask = (out.edge_index[1] == centre).numpy()
+    alpha = out.alpha[layer][mask].numpy()  # (k + 1, H)
+    heads = alpha.shape[1]
+    if heads < 2:
+        return HeadSimilarity(np.ones((1, 1)), "This layer has one head: nothing to compare.")
+    if alpha.shape[0] < 3:
+        return HeadSimilarity(
+            np.full((heads, heads), np.nan),
+            f"Node {centre} has {alpha.shape[0] - 1} neighbour(s): too few edges to compare the heads.",
+        )
+    std = alpha.std(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = np.corrcoef(alpha.T)  # (H, H)
+    corr[np.ix_(std < 1e-9, std < 1e-9)] = np.nan
+    pairs = [
+        (corr[a, b], a, b) for a, b in itertools.combinations(range(heads), 2) if np.isfinite(corr[a, b])
+    ]
+    if not pairs:
+        return HeadSimilarity(corr, "Every head spreads its attention evenly here: nothing to compare.")
+    best = max(pairs)
+    off = np.where(np.eye(heads, dtype=bool), np.nan, corr)
+    mean_corr = np.nanmean(off, axis=1)  # (H,)
+    odd = int(np.nanargmin(mean_corr))
+    sentence = (
+        f"Across node {centre}'s {alpha.shape[0]} incoming edges, heads {best[1] + 1} and {best[2] + 1} "
+        f"attend most alike (correlation {fmt(best[0], 2)}); head {odd + 1} differs most from the "
+        f"others (mean correlation {fmt(mean_corr[odd], 2)})."
+    )
+    return HeadSimilarity(corr, sentence)
+
+
+def head_views(
+    out: ModelOutputs, centre: int, layer: int, order_key: np.ndarray | None = None
+) -> list[tuple[str, NodeView]]:
+    """(label, view) per head, then the mean: the same nodes and layout in every panel."""
+    labels: list[int | str] = [*range(out.heads(layer)), "mean"]
+    return [
+        (str(h + 1) if isinstance(h, int) else h, node_view(out, centre, 1, layer, h, order_key=order_key))
+        for h in labels
+    ]
+
+
+def heads_grid_figure(
+    views: Sequence[tuple[str, NodeView]],
+    out: ModelOutputs,
+    y: np.ndarray,
+    class_names: Sequence[str],
+    splits: Sequence[str],
+    colour_by: str = "true class",
+    selected: str = "",
+    columns: int = 3,
+) -> go.Figure:
+    """Small multiples on one width scale: a thick edge in head 2 means the same α as in head 5.
+    Every marker carries customdata [label, node, ...]: a click on any of a panel's nodes picks
+    that head (see `picked_head`)."""
+    rows = math.ceil(len(views) / columns)
+    names = [f"head {label}" if label != "mean" else "mean of the heads" for label, _ in views]
+    titles = [f"<b>{n} (selected)</b>" if label == selected else n for n, (label, _) in zip(names, views)]
+    fig = make_subplots(
+        rows=rows, cols=columns, subplot_titles=titles, horizontal_spacing=0.02, vertical_spacing=0.06
+    )
+    all_alpha = np.concatenate([v.edge_alpha for _, v in views])  # one scale for every panel
+    joint = edges.style(all_alpha, all_alpha, np.ones(len(all_alpha), int), False, False)
+    start = 0
+    for k, (label, view) in enumerate(views):
+        m = len(view.edge_alpha)
+        part = slice(start, start + m)
+        start += m
+        style = replace(
+            joint, value=joint.value[part], width=joint.width[part], opacity=joint.opacity[part],
+            colour=joint.colour[part],
+        )  # fmt: skip
+        r, c = divmod(k, columns)
+        for trace in _edge_traces(view, style, PANEL_PX * 2):
+            trace.hoverinfo = "skip"
+            trace.hovertemplate = None
+            fig.add_trace(trace, row=r + 1, col=c + 1)
+        for trace in _node_traces(view, out, y, class_names, splits, colour_by, PANEL_PX * 2):
+            trace.customdata = [[label, *row] for row in trace.customdata]
+            shifted = re.sub(
+                r"customdata\[(\d+)\]", lambda m: f"customdata[{int(m[1]) + 1}]", trace.hovertemplate
+            )
+            trace.hovertemplate = f"head {label}: click to select it<br>{shifted}"
+            trace.showlegend = k == 0
+            fig.add_trace(trace, row=r + 1, col=c + 1)
+    for k, (label, _) in enumerate(views):
+        axis = "" if k == 0 else str(k + 1)
+        if label == selected:
+            fig.add_shape(
+                type="rect", xref=f"x{axis} domain", yref=f"y{axis} domain", x0=0, x1=1, y0=0, y1=1,
+                line=dict(color="#333", width=2),
+            )  # fmt: skip
+        fig.layout[f"xaxis{axis}"].update(visible=False, range=_range(1))
+        fig.layout[f"yaxis{axis}"].update(
+            visible=False, range=_range(1), scaleanchor=f"x{axis}", scaleratio=1
+        )
+    fig.update_annotations(font_size=12)
+    fig.update_layout(
+        height=PANEL_PX * rows + 60,
+        margin=dict(l=5, r=5, t=48, b=5),
+        plot_bgcolor="white",
+        showlegend=True,
+        legend=dict(orientation="h", yanchor="top", y=-0.01, x=0, title_text=colour_by.capitalize()),
+        title=dict(
+            text=f"Edge width: α {fmt(joint.lo)} … {fmt(joint.hi)}, one scale for every panel",
+            x=0.01, y=0.998, yanchor="top", font=dict(size=12),
+        ),
+        clickmode="event+select",
+        dragmode=False,
+        hovermode="closest",
+    )  # fmt: skip
+    return fig
+
+
+def picked_head(selection: object) -> str | None:
+    """The head label ("1".., "mean") of a click in the heads grid's selection state."""
+    try:
+        points = selection["selection"]["points"]  # type: ignore[index]
+    except (KeyError, TypeError):
+        points = getattr(getattr(selection, "selection", None), "points", None)
+    if not points or not isinstance(points[0], dict):
+        return None
+    custom = points[0].get("customdata")
+    if isinstance(custom, dict):
+        custom = [custom.get("0")]
+    if not custom or custom[0] is None:
+        return None
+    return str(custom[0])
