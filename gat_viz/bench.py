@@ -152,3 +152,77 @@ def accuracy(data: Data, seeds: int, config: GATConfig | None = None,
         if progress:
             progress(f"{data.name} seed {seed}: {accs[-1]:.1f}% ({result.epochs} epochs)")
     return AccuracyReport(str(data.name), list(range(seeds)), accs, epochs, time.perf_counter() - start)
+
+
+# --- "Why?" speed: explain.why + every drop-one what-if, and attention_effect ------------------------
+
+WHY_TARGET_S = 0.3  # why + all drop-one what-ifs of a 10-neighbour node (issue 12)
+EFFECT_TARGET_S = 1.0  # attention_effect on the test split
+
+
+@dataclass
+class WhyReport:
+    node: int  # the 10-neighbour test node timed
+    typical_s: float  # median seconds of why + drop_one for `node`
+    hub_s: float  # the same for the hub (1358 on Cora)
+    hub: int
+    hub_neighbours: int
+    effect_s: float  # median seconds of attention_effect on the test split
+    fixed: int
+    broken: int
+    repeats: int
+    threads: int
+    best_s: tuple[float, float, float]  # fastest run of each: typical, hub, effect (less noise)
+
+    @property
+    def typical_ratio(self) -> float:
+        """Time over target: below 1 meets it."""
+        return self.typical_s / WHY_TARGET_S
+
+    @property
+    def effect_ratio(self) -> float:
+        return self.effect_s / EFFECT_TARGET_S
+
+
+def why_speed(data: Data, model: torch.nn.Module, hub: int = 1358, repeats: int = 11) -> WhyReport:
+    """Median over `repeats` runs (after one warm-up) of what the "Why?" view computes per click,
+    and the fastest run: on a shared machine the median moves with the neighbours' load."""
+    from gat_viz import explain
+
+    degree = torch.bincount(data.edge_index[1], minlength=data.num_nodes)
+    tens = ((degree == 10) & data.test_mask).nonzero().view(-1)
+    if tens.numel() == 0:
+        raise ValueError(f"{data.name} has no test node with 10 neighbours")
+    node = int(tens[0])
+
+    best: list[float] = []
+
+    def timed(fn: Callable[[], object]) -> float:
+        fn()
+        runs = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            fn()
+            runs.append(time.perf_counter() - start)
+        best.append(min(runs))
+        return statistics.median(runs)
+
+    def explain_node(i: int) -> Callable[[], object]:
+        return lambda: (explain.why(model, data, i), explain.drop_one(model, data, i))
+
+    fixed, broken = explain.attention_effect(model, data, "test")
+    typical_s, hub_s = timed(explain_node(node)), timed(explain_node(hub))
+    effect_s = timed(lambda: explain.attention_effect(model, data, "test"))
+    return WhyReport(
+        node=node,
+        typical_s=typical_s,
+        hub_s=hub_s,
+        hub=hub,
+        hub_neighbours=int(degree[hub]),
+        effect_s=effect_s,
+        fixed=fixed,
+        broken=broken,
+        repeats=repeats,
+        threads=torch.get_num_threads(),
+        best_s=(best[0], best[1], best[2]),
+    )

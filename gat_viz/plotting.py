@@ -278,13 +278,16 @@ def probability_figure(insp: Inspection, class_names: Sequence[str]) -> go.Figur
                 color=colours,
                 line=dict(width=[3 if n == insp.true_label else 0 for n in class_names], color="#111"),
             ),
+            text=[f"{p:.0%}" if p >= 0.005 else "" for p in insp.probs],
+            textposition="outside",
+            cliponaxis=False,
             hovertemplate="%{y}: %{x:.1%}<extra></extra>",
         )
     )
     fig.update_layout(
         height=40 + 26 * len(class_names),
         margin=dict(l=5, r=5, t=5, b=5),
-        xaxis=dict(range=[0, 1], tickformat=".0%"),
+        xaxis=dict(range=[0, 1.12], tickformat=".0%", tickvals=[0, 0.5, 1]),
         yaxis=dict(autorange="reversed"),
         plot_bgcolor="white",
     )

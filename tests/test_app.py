@@ -74,6 +74,9 @@ def test_random_misclassified_node(app, cora):
     node = app.number_input(key="node").value
     text = " ".join(m.value for m in app.markdown)
     assert cora.test_mask[node] and ":red[**wrong**]" in text
+    # the "Why this prediction?" tab (open by default) answers for this node
+    assert f"Node {node} (test) is **" in text and "wrong." in text
+    assert "Which single edge flips the prediction?" in text and "What if?" in text
 
 
 def test_colouring_and_relative_widths(app):
@@ -120,10 +123,13 @@ def test_the_lower_section_runs_only_when_opened(cora):
     at = new_app(node="7").run()
     assert not at.exception and at.expander[0].label.startswith("Under the hood")
     assert len(at.get("latex")) == 0
-    assert [t.label for t in at.tabs] == ["Node inspector", "ReLU vs LeakyReLU"]  # no lower tabs
+    assert [t.label for t in at.tabs] == [
+        "Node inspector", "ReLU vs LeakyReLU",
+        ":material/psychology_alt: Why this prediction?", ":material/rule: Error finder",
+    ]  # fmt: skip  # no lower tabs
     at.session_state["hood"] = True
     at.run()
-    assert len(at.get("latex")) == 3 and len(at.tabs) == 5
+    assert len(at.get("latex")) == 3 and len(at.tabs) == 7
 
 
 def test_teaching_views_show_the_models_numbers(cora):

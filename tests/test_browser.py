@@ -19,7 +19,7 @@ def open_app(page, url):
 
 
 def chart_title(page) -> str:
-    title = page.locator('[data-testid="stPlotlyChart"] .gtitle', has_text="neighbourhood").first
+    title = page.locator('[data-testid="stPlotlyChart"] .gtitle', has_text=re.compile(r"node \d+:")).first
     return title.text_content() or ""
 
 
@@ -36,8 +36,10 @@ def test_app_loads_and_draws(app_server, page, cora):
     body = page.inner_text("body")
     assert "GAT Attention Explorer" in body
     assert "test accuracy at best validation" in body and "83.0 ± 0.7" in body
-    assert "Cora node 0: 2-hop neighbourhood" in chart_title(page)
+    assert re.search(r"Cora node \d+: the computation graph of its prediction", chart_title(page))
+    assert "(the opening node: " in body and "Cora: 2,708" in body
     assert page.locator("g.trace.scatter path.point").count() >= 8
+    assert "layer 2: into the centre" in body and "(thinnest)" in body  # the edge legend
     assert "Traceback" not in body and page.js_errors == []
     page.screenshot(path=str(SHOTS / "app.png"), full_page=True)
 
@@ -56,9 +58,9 @@ def test_clicking_a_node_recentres_and_updates_the_url(app_server, page, cora):
 
 
 def test_a_link_opens_that_node(app_server, page, cora):
-    open_app(page, f"{app_server}/?node=1358&layer=2&head=1")
+    open_app(page, f"{app_server}/?node=1358&layer=2&head=1&mode=one+layer")
     assert "Cora node 1358: 2-hop neighbourhood, layer 2, head 1" in chart_title(page)
-    assert "Showing 300 of 426 nodes" in page.inner_text("body")
+    assert "hop-2 nodes with the weakest attention are left out" in page.inner_text("body")
     page.screenshot(path=str(SHOTS / "hub.png"), full_page=True)
 
 
@@ -66,9 +68,99 @@ def test_bad_link_shows_a_notice_and_a_valid_view(app_server, page, cora):
     open_app(page, f"{app_server}/?node=abc&layer=9&head=%3Cscript%3E")
     body = page.inner_text("body")
     assert "does not exist" in body and "layer" in body
-    assert "Cora node 0:" in chart_title(page)
+    assert re.search(r"Cora node \d+:", chart_title(page))
     assert "Traceback" not in body and page.js_errors == []
     assert page.locator("script:has-text('alert')").count() == 0
+
+
+# The neighbourhood chart's box in the viewport, without scrolling it into view.
+BOX_JS = """() => {
+    const gd = [...document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot')]
+        .find(g => g.data.some(t => t.customdata));
+    const r = gd.getBoundingClientRect();
+    return [r.left, r.top, r.right, r.bottom, document.documentElement.scrollWidth];
+}"""
+
+
+@pytest.mark.parametrize(
+    "width, height, query",
+    [
+        (1500, 1000, ""), (1280, 720, ""), (390, 844, ""),
+        (1500, 1000, "?node=1358"), (1280, 720, "?node=1358"),
+        (1500, 1000, "?node=1358&mode=heads+grid"), (1280, 720, "?node=33&mode=heads+grid"),
+    ],
+)  # fmt: skip
+def test_every_screen_size(app_server, browser, cora, width, height, query):
+    """At 1500×1000 and at a 1280×720 projector the whole drawing is in view without scrolling;
+    on a phone the page stacks without sideways overflow and a tap recentres. The screenshots
+    (tests/artifacts/screen-*.png) are for people to look at."""
+    phone = width < 600
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, has_touch=phone, is_mobile=phone
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        open_app(page, app_server + query)
+        left, top, right, bottom, scroll_width = page.evaluate(BOX_JS)
+        name = query.strip("?").replace("&", "_").replace("=", "-").replace("+", "-") or "default"
+        page.screenshot(path=str(SHOTS / f"screen-{name}-{width}x{height}.png"))
+        assert scroll_width <= width + 1  # nothing sticks out sideways
+        assert 0 <= left and right <= width + 1
+        if not phone and "heads" not in query:
+            assert 0 <= top and bottom <= height, (
+                f"the graph is cut at {width}×{height}: {top:.0f}..{bottom:.0f}"
+            )
+        if phone:
+            page.wait_for_timeout(1000)  # the chart settles after its first draw
+            ring = [p for p in page.evaluate(FIND_JS, None) if p[3] == 1]  # a hop-1 neighbour
+            clicked, x, y = str(ring[0][0]), ring[0][1], ring[0][2]
+            for _ in range(3):  # plotly: the first tap shows the node's details, the next selects it
+                page.touchscreen.tap(x, y)
+                page.wait_for_timeout(600)
+                if page.evaluate(TITLE_JS, clicked):
+                    break
+            page.wait_for_function(TITLE_JS, arg=clicked, timeout=30_000)
+            assert f"node={clicked}" in page.url
+        assert "Traceback" not in page.inner_text("body") and errors == []
+    finally:
+        context.close()
+
+
+# A node of the heads grid's panel for head `label`: its centre on screen.
+PANEL_JS = """label => {
+    const gd = [...document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot')]
+        .find(g => g.data.some(t => t.customdata && typeof t.customdata[0][0] === 'string'));
+    gd.scrollIntoView({block: 'center'});
+    const traces = gd.querySelectorAll('g.scatterlayer g.trace.scatter');
+    for (let t = 0; t < gd.data.length; t++) {
+        const custom = gd.data[t].customdata;
+        if (!custom || typeof custom[0][0] !== 'string') continue;
+        const points = traces[t].querySelectorAll('path.point');
+        for (let k = 0; k < custom.length; k++) {
+            if (custom[k][0] !== label || custom[k][8] !== 1) continue;
+            const r = points[k].getBoundingClientRect();
+            return [r.x + r.width / 2, r.y + r.height / 2];
+        }
+    }
+    return null;
+}"""
+
+
+def test_clicking_a_heads_grid_panel_selects_that_head(app_server, page, cora):
+    open_app(page, f"{app_server}/?node=33&mode=heads+grid")
+    body = page.inner_text("body")
+    assert "attend most alike" in body and "one scale for every panel" in page.content()
+    x, y = page.evaluate(PANEL_JS, "3")
+    page.mouse.move(x, y)
+    page.wait_for_timeout(150)
+    page.mouse.click(x, y)
+    page.wait_for_function("() => location.search.includes('head=3')", timeout=30_000)
+    wait_for_app(page)
+    assert page.locator(
+        '[data-testid="stPlotlyChart"] .gtitle, .annotation-text', has_text="head 3 (selected)"
+    ).count()
 
 
 def chart_top(page) -> float:

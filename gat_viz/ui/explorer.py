@@ -24,7 +24,7 @@ from gat_viz.explore import (
 from gat_viz.graph import FOCUS, WIDE_RING
 from gat_viz.heads import head_similarity, head_views, heads_grid_figure, picked_head
 from gat_viz.plotting import COLOUR_BY, fmt, neighbourhood_figure, picked_node, probability_figure
-from gat_viz.ui import resources, teaching
+from gat_viz.ui import errors, resources, teaching, why
 from gat_viz.ui.jobs import Loaded
 from gat_viz.ui.state import HOPS, LAYERS, MODES, centre, check_view, head_options, node_input_changed
 
@@ -91,15 +91,21 @@ def view(data: Data, loaded: Loaded, notes: list[str]) -> None:
         else:
             nv = _graph(data, loaded, node, mode, hops, layer, head, head_label, colour_by, relative)
         b1, b2, b3, _ = st.columns([1, 1.2, 1, 1.2])
-        b1.button("Random test node", on_click=_random_node, args=(data, out, False))
-        b2.button("Random misclassified node", on_click=_random_node, args=(data, out, True))
+        b1.button(
+            "Test node", on_click=_random_node, args=(data, out, False), icon=":material/shuffle:",
+            help="Centre a random test node.",
+        )  # fmt: skip
+        b2.button(
+            "Misclassified", on_click=_random_node, args=(data, out, True), icon=":material/shuffle:",
+            help="Centre a random test node the model gets wrong; 'Why this prediction?' below says why.",
+        )  # fmt: skip
         view_key = (node, mode, hops, layer, head)
         grid_heads = tuple([*range(heads[layer]), "mean"]) if mode == "heads grid" else ()
         csv = loaded.cached(
             ("csv", *view_key), lambda: edge_table(out, data, nv, grid_heads).to_csv(index=False)
         )
         b3.download_button(
-            "Edge table (CSV)", csv, f"{_filename(data, node, mode, hops, layer, head_label)}.csv",
+            "Edges (CSV)", csv, f"{_filename(data, node, mode, hops, layer, head_label)}.csv",
             mime="text/csv", on_click="ignore", icon=":material/download:",
         )  # fmt: skip
         st.caption(INTRO.get(data.name, ""))  # for someone who has never seen the dataset
@@ -116,6 +122,17 @@ def view(data: Data, loaded: Loaded, notes: list[str]) -> None:
                 if head_note:
                     st.caption(head_note)
                 teaching.relu_panel(data, loaded, node, layer, head_index)
+    # Why this prediction, and the model's errors: full width below the graph, lazy like the tabs.
+    lower = st.tabs(
+        [":material/psychology_alt: Why this prediction?", ":material/rule: Error finder"],
+        key="why_tab", on_change="rerun",
+    )  # fmt: skip
+    if lower[0].open:
+        with lower[0]:
+            why.view(data, loaded, node)
+    if lower[1].open:
+        with lower[1]:
+            errors.view(data, loaded, functools.partial(centre, st.session_state))
     # Closed until asked for, and then lazy like the tabs: the walk-through's table, formulas
     # and two heatmaps were 40% of the browser's work per click (measured, 1.09 → 0.65 CPU s),
     # for a section below the fold. Once opened it stays open for the session.
@@ -252,7 +269,9 @@ def _how_to_read(nv: NodeView) -> str:
         parts.append("Edges among nodes of the same hop are not drawn; a node's outline is its self-loop α.")
         if nb.truncated:
             parts.append(f"{nb.dropped_nodes} hop-2 nodes with the weakest attention are left out.")
-    parts.append("Click a node to centre it.")
+    parts.append(
+        "Click a node to centre it (on a touch screen, tap it twice: the first tap shows its details)."
+    )
     return " ".join(parts)
 
 
@@ -305,7 +324,7 @@ def _random_node(data: Data, out: ModelOutputs, misclassified: bool) -> None:
 
 def _inspector(data: Data, out: ModelOutputs, node: int, layer: int) -> None:
     insp = inspect(out, data, node, layer)
-    st.subheader(f"Node {node}")
+    st.markdown(f"##### Node {node}")
     verdict = ":green[**correct**]" if insp.correct else ":red[**wrong**]"
     st.markdown(
         f"**True:** {insp.true_label} · **split:** {insp.split}  \n"
@@ -315,21 +334,31 @@ def _inspector(data: Data, out: ModelOutputs, node: int, layer: int) -> None:
     mean_entropy = float(np.mean(insp.entropy))
     st.metric(
         f"Attention entropy, layer {layer + 1} (mean over heads)",
-        f"{mean_entropy:.3f} nats",
-        delta=f"{mean_entropy - insp.uniform_entropy:+.3f} vs uniform {insp.uniform_entropy:.3f}",
+        f"{fmt(mean_entropy)} nats",
+        delta=f"{fmt(mean_entropy - insp.uniform_entropy)} vs uniform {fmt(insp.uniform_entropy)}",
         delta_color="off",
         help="Uniform attention over the incoming edges (self loop included) has entropy log(in-degree).",
     )
     mix = ", ".join(f"{label} {count}" for label, count in insp.label_mix.items()) or "none (isolated)"
     st.caption(f"Neighbours' labels: {mix}")
+    probs = out.probs.max(dim=1).values
     rows = [
         {
             "neighbour": str(r.node) if r.node != node else f"{node} (self)",
-            "label": r.label,
             "α mean": r.alpha_mean,
             "× uniform": r.relative,
+            "true label": r.label,
+            "predicted": f"{r.predicted} ({float(probs[r.node]):.0%})",
             **{f"h{h + 1}": a for h, a in enumerate(r.alpha_by_head)},
         }
         for r in insp.neighbours
     ]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, height=min(36 + 35 * len(rows), 320))
+    numbers = {
+        name: st.column_config.NumberColumn(format="%.3f", width="small")
+        for name in ["α mean", *(f"h{h + 1}" for h in range(len(insp.entropy)))]
+    }
+    numbers["× uniform"] = st.column_config.NumberColumn(format="%.2f×", width="small")
+    st.caption(f"Layer {layer + 1} attention into node {node}, strongest first:")
+    st.dataframe(
+        pd.DataFrame(rows), hide_index=True, height=min(36 + 35 * len(rows), 320), column_config=numbers
+    )
