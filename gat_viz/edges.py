@@ -158,3 +158,46 @@ def arrow_polygon(
     xs: list[float | None] = [float(p[0]) for p in pts] + [float(pts[0][0]), None]
     ys: list[float | None] = [float(p[1]) for p in pts] + [float(pts[0][1]), None]
     return xs, ys
+
+
+def arrow_polygons(
+    p0: np.ndarray,
+    p1: np.ndarray,
+    width_px: np.ndarray,
+    unit: float,
+    gap0: np.ndarray,
+    gap1: np.ndarray,
+    offset: np.ndarray,
+    heads: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`arrow_polygon` for m edges at once (p0, p1: (m, 2); the rest (m,)), joined with NaN
+    (a gap, like None, but a numpy array plotly takes without checking each value: 3× faster
+    for the heads grid) into one x and one y array. Without `heads`, plain bars (the small
+    multiples, where every edge points at the centre)."""
+    m = len(p0)
+    if m == 0:
+        return np.empty(0), np.empty(0)
+    d = p1 - p0  # (m, 2)
+    length = np.hypot(d[:, 0], d[:, 1])
+    length[length == 0] = 1.0
+    u = d / length[:, None]  # (m, 2) unit directions
+    n = np.stack([u[:, 1], -u[:, 0]], axis=1)  # (m, 2) normals, to the right
+    a = p0 + u * gap0[:, None] + n * offset[:, None]
+    tip = p1 - u * gap1[:, None] + n * offset[:, None]
+    room = np.maximum(np.einsum("ij,ij->i", tip - a, u), 1e-9)  # (m,)
+    half = (width_px / 2 * unit)[:, None]  # (m, 1)
+    if heads:
+        head = np.minimum(np.maximum(2.2 * width_px, 7.0) * unit, 0.6 * room)[:, None]
+        wing = (np.maximum(1.3 * width_px, 3.5) * unit)[:, None]
+        base = tip - u * head
+        corners = [a + n * half, base + n * half, base + n * wing, tip, base - n * wing, base - n * half]
+        corners += [a - n * half, a + n * half]
+    else:
+        corners = [a + n * half, tip + n * half, tip - n * half, a - n * half, a + n * half]
+    pts = np.stack(corners, axis=1)  # (m, c, 2)
+    c = pts.shape[1]
+    xs = np.full((m, c + 1), np.nan)  # (m, c + 1): the corners, then a gap
+    ys = np.full((m, c + 1), np.nan)
+    xs[:, :c] = pts[:, :, 0]
+    ys[:, :c] = pts[:, :, 1]
+    return xs.ravel(), ys.ravel()  # (m · (c + 1),)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -19,7 +18,7 @@ from plotly.subplots import make_subplots
 
 from gat_viz import edges
 from gat_viz.explore import ModelOutputs, NodeView, node_view
-from gat_viz.plotting import _edge_traces, _node_traces, _range, fmt
+from gat_viz.plotting import _edge_traces, _range, fmt, node_categories, node_sizes
 
 PANEL_PX = 250  # height of one small multiple
 
@@ -86,17 +85,25 @@ def heads_grid_figure(
     columns: int = 3,
 ) -> go.Figure:
     """Small multiples on one width scale: a thick edge in head 2 means the same α as in head 5.
-    Every marker carries customdata [label, node, ...]: a click on any of a panel's nodes picks
-    that head (see `picked_head`)."""
+    Every marker carries customdata [label, node, hop]: a click on any of a panel's nodes picks
+    that head (see `picked_head`). Traces are lean (numpy coordinates, short customdata):
+    plotly checks every list element, which made this figure cost 0.6 s for Cora's hub."""
     rows = math.ceil(len(views) / columns)
     names = [f"head {label}" if label != "mean" else "mean of the heads" for label, _ in views]
     titles = [f"<b>{n} (selected)</b>" if label == selected else n for n, (label, _) in zip(names, views)]
+    panel_names = names
     fig = make_subplots(
         rows=rows, cols=columns, subplot_titles=titles, horizontal_spacing=0.02, vertical_spacing=0.06
     )
     all_alpha = np.concatenate([v.edge_alpha for _, v in views])  # one scale for every panel
     joint = edges.style(all_alpha, all_alpha, np.ones(len(all_alpha), int), False, False)
+    # 4 opacity steps, not 16: width already carries the value, and each step is a trace per panel
+    steps = edges.levels(all_alpha, 4)
+    joint = replace(joint, opacity=edges.OPACITY[0] + (edges.OPACITY[1] - edges.OPACITY[0]) * steps / 3)
     start = 0
+    traces: list[go.Scatter] = []
+    shown: set[str] = set()  # legend entries given
+    names_by_label = {label: n for (label, _), n in zip(views, panel_names)}
     for k, (label, view) in enumerate(views):
         m = len(view.edge_alpha)
         part = slice(start, start + m)
@@ -105,19 +112,36 @@ def heads_grid_figure(
             joint, value=joint.value[part], width=joint.width[part], opacity=joint.opacity[part],
             colour=joint.colour[part],
         )  # fmt: skip
-        r, c = divmod(k, columns)
-        for trace in _edge_traces(view, style, PANEL_PX * 2):
-            trace.hoverinfo = "skip"
-            trace.hovertemplate = None
-            fig.add_trace(trace, row=r + 1, col=c + 1)
-        for trace in _node_traces(view, out, y, class_names, splits, colour_by, PANEL_PX * 2):
-            trace.customdata = [[label, *row] for row in trace.customdata]
-            shifted = re.sub(
-                r"customdata\[(\d+)\]", lambda m: f"customdata[{int(m[1]) + 1}]", trace.hovertemplate
+        axis = "" if k == 0 else str(k + 1)
+        panel = _edge_traces(view, style, PANEL_PX * 2, small=True)
+        nb = view.nb
+        category, names, colours = node_categories(nb.nodes, out, y, class_names, colour_by)
+        sizes = node_sizes(nb.hop, 1, PANEL_PX * 2)
+        for c, name in enumerate(names):
+            idx = np.flatnonzero(category == c)
+            if len(idx) == 0:
+                continue
+            panel.append(
+                go.Scatter(
+                    x=nb.pos[idx, 0],
+                    y=nb.pos[idx, 1],
+                    mode="markers",
+                    name=name,
+                    legendgroup=name,
+                    showlegend=k == 0 and name not in shown,
+                    marker=dict(
+                        size=sizes[idx], color=colours[c % len(colours)], line=dict(width=1, color="#222")
+                    ),
+                    customdata=[[label, int(nb.nodes[i]), int(nb.hop[i])] for i in idx],
+                    hovertemplate=f"{names_by_label[label]}: click to select it<br>node %{{customdata[1]}}"
+                    "<extra></extra>",
+                )
             )
-            trace.hovertemplate = f"head {label}: click to select it<br>{shifted}"
-            trace.showlegend = k == 0
-            fig.add_trace(trace, row=r + 1, col=c + 1)
+            shown.add(name)
+        for trace in panel:  # placed by axis names: add_trace(row=, col=) is ~10× slower
+            trace.update(xaxis=f"x{axis}", yaxis=f"y{axis}")
+        traces += panel
+    fig.add_traces(traces)
     for k, (label, _) in enumerate(views):
         axis = "" if k == 0 else str(k + 1)
         if label == selected:

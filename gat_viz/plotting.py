@@ -100,53 +100,51 @@ def edge_style(view: NodeView, relative: bool) -> EdgeStyle:
     )
 
 
-def _edge_traces(view: NodeView, style: EdgeStyle, height: int) -> list[go.Scatter]:
+def _edge_traces(view: NodeView, style: EdgeStyle, height: int, small: bool = False) -> list[go.Scatter]:
     """One filled trace per (colour, opacity step), each edge an exact-width polygon; then one
-    invisible marker per edge at its middle that names it on hover."""
+    invisible marker per edge at its middle that names it on hover (not in small multiples)."""
     nb = view.nb
     if len(nb.edge_ids) == 0:
         return []
     unit = 1.0 / _px_per_unit(nb.hops, height)  # data units per px
-    radius = node_sizes(nb.hop, nb.hops, height) / 2 * unit + 1.5 * unit
+    radius = node_sizes(nb.hop, nb.hops, height) / 2 * unit + 1.5 * unit  # (n,)
     two = len(view.layers_drawn) > 1
-    lane = 4.0 * unit  # layer-1 edges run beside the layer-2 edge of the same pair
-    groups: dict[tuple[str, float], tuple[list, list]] = {}
-    mid_x, mid_y, text = [], [], []
-    for e in range(len(nb.edge_ids)):
-        s, t = int(nb.src[e]), int(nb.dst[e])
-        offset = lane if two and view.edge_layer[e] == 0 else 0.0
-        xs, ys = edges.arrow_polygon(
-            nb.pos[s], nb.pos[t], float(style.width[e]), unit, radius[s], radius[t], offset
+    # layer-1 edges run beside the layer-2 edge of the same pair, 4 px to their right
+    offset = np.where(two & (view.edge_layer == 0), 4.0 * unit, 0.0)  # (m,)
+    p0, p1 = nb.pos[nb.src], nb.pos[nb.dst]  # (m, 2)
+    keys = [(c, round(float(o), 3)) for c, o in zip(style.colour, style.opacity)]
+    traces = []
+    for colour, opacity in sorted(set(keys), key=lambda k: k[1]):
+        pick = np.array([k == (colour, opacity) for k in keys])
+        xs, ys = edges.arrow_polygons(
+            p0[pick], p1[pick], style.width[pick], unit, radius[nb.src[pick]], radius[nb.dst[pick]],
+            offset[pick], heads=not small,
+        )  # fmt: skip
+        traces.append(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                fill="toself",
+                fillcolor=colour,
+                opacity=opacity,
+                line=dict(width=0, color=colour),
+                hoverinfo="skip",
+                showlegend=False,
+            )
         )
-        key = (style.colour[e], round(float(style.opacity[e]), 3))
-        gx, gy = groups.setdefault(key, ([], []))
-        gx += xs
-        gy += ys
-        mid_x.append(float((nb.pos[s][0] + nb.pos[t][0]) / 2))
-        mid_y.append(float((nb.pos[s][1] + nb.pos[t][1]) / 2))
-        layer = int(view.edge_layer[e]) + 1
-        text.append(
-            f"node {int(nb.nodes[s])} → node {int(nb.nodes[t])}<br>layer {layer}: "
-            f"α {fmt(view.edge_alpha[e])} ({fmt(view.edge_relative[e], 2)}× uniform)"
-        )
-    traces = [
-        go.Scatter(
-            x=gx,
-            y=gy,
-            mode="lines",
-            fill="toself",
-            fillcolor=colour,
-            opacity=opacity,
-            line=dict(width=0, color=colour),
-            hoverinfo="skip",
-            showlegend=False,
-        )
-        for (colour, opacity), (gx, gy) in sorted(groups.items(), key=lambda kv: kv[0][1])
+    if small:
+        return traces
+    mid = (p0 + p1) / 2  # (m, 2)
+    text = [
+        f"node {int(nb.nodes[s])} → node {int(nb.nodes[t])}<br>layer {int(layer) + 1}: "
+        f"α {fmt(a)} ({fmt(r, 2)}× uniform)"
+        for s, t, layer, a, r in zip(nb.src, nb.dst, view.edge_layer, view.edge_alpha, view.edge_relative)
     ]
     traces.append(
         go.Scatter(
-            x=mid_x,
-            y=mid_y,
+            x=mid[:, 0].tolist(),
+            y=mid[:, 1].tolist(),
             mode="markers",
             marker=dict(size=9, opacity=0),
             text=text,
@@ -202,20 +200,24 @@ def fmt(value: float, digits: int = 3) -> str:
     return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
+def node_categories(
+    ids: np.ndarray, out: ModelOutputs, y: np.ndarray, class_names: Sequence[str], colour_by: str
+) -> tuple[np.ndarray, list[str], Sequence[str]]:
+    """(category per node, category names, their colours) for `colour_by`."""
+    pred = out.pred.numpy()
+    if colour_by == "predicted class":
+        return pred[ids], list(class_names), CLASS_COLOURS
+    if colour_by == "correct / wrong":
+        return (pred[ids] != y[ids]).astype(int), ["correct", "wrong"], (CORRECT, WRONG)
+    return y[ids], list(class_names), CLASS_COLOURS
+
+
 def _node_traces(view, out, y, class_names, splits, colour_by, height=None) -> list[go.Scatter]:
     nb = view.nb
     pred = out.pred.numpy()
     conf = out.probs.max(dim=1).values.numpy()
     ids = nb.nodes
-    if colour_by == "predicted class":
-        category = pred[ids]
-        names, colours = list(class_names), CLASS_COLOURS
-    elif colour_by == "correct / wrong":
-        category = (pred[ids] != y[ids]).astype(int)
-        names, colours = ["correct", "wrong"], (CORRECT, WRONG)
-    else:
-        category = y[ids]
-        names, colours = list(class_names), CLASS_COLOURS
+    category, names, colours = node_categories(ids, out, y, class_names, colour_by)
     sizes = node_sizes(nb.hop, nb.hops, height or HEIGHT)
     traces = []
     for c, name in enumerate(names):

@@ -1,16 +1,22 @@
 r"""Numbers for the teaching views, each computed from the model in use.
 
-- ReLU vs LeakyReLU on a node's real raw scores $a_{src}\cdot Wh_j + a_{dst}\cdot Wh_i$: under ReLU
-  every negative score becomes 0, those neighbours tie, and their gradient is 0 ("dead").
+- ReLU vs the model's own activation on a node's real raw scores $a_{src}\cdot Wh_j + a_{dst}\cdot Wh_i$:
+  under ReLU every negative score becomes 0, those neighbours tie, and their gradient is 0 ("dead").
+  The model's activation is LeakyReLU with its slope, or PReLU with the slope each head learned.
 - The attention of one node, layer and head, recomputed step by step the textbook way, with
   the largest difference to the model's own forward pass.
-- The dense, masked N×N score matrix of a small neighbourhood, as classic code computes it.
+- The dense, masked N×N score matrix as classic code computes it, shown for a small node set.
+- Sentences that compare two trained models, produced from their numbers by a stated rule.
 
-Shapes: k incoming edges of the node (self loop included), C channels per head, K classes.
+Shapes: k incoming edges of the node (self loop included), C channels per head, K classes,
+s nodes in the dense view.
 """
 
 from __future__ import annotations
 
+import math
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,48 +24,120 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from gat_viz.layers import AttentionTrace
+from gat_viz.layers import AttentionTrace, GATLayer
 from gat_viz.model import GAT
 
+# The GAT paper's standard deviation of test accuracy over 100 runs (Cora 83.0 ± 0.7, CiteSeer
+# 72.5 ± 0.7): the spread between seeds that a single-run comparison cannot see past.
+RUN_STD = {"Cora": 0.007, "CiteSeer": 0.007}
 
-def activation_curves(slope: float, lo: float = -3.0, hi: float = 3.0, n: int = 241) -> dict[str, np.ndarray]:
-    """f and f' of ReLU and of LeakyReLU(slope) on a grid (f' at 0 taken from the right)."""
+
+def fmt(value: float, spec: str = ".3f") -> str:
+    """`format(value, spec)`, except that a value which rounds to zero prints without a sign
+    ("0.000", never "-0.000" or "+0.000")."""
+    text = format(float(value), spec)
+    mantissa = re.split(r"[eE]", text)[0]
+    if not re.search(r"[1-9]", mantissa):
+        text = text.lstrip("+-")
+    return text
+
+
+def tidy(values: np.ndarray, digits: int = 4) -> np.ndarray:
+    """Rounded for a table, with -0.0 turned into 0.0 (so a table never shows "-0.0000")."""
+    return np.round(np.asarray(values, dtype=float), digits) + 0.0
+
+
+def head_slopes(conv: GATLayer) -> np.ndarray:
+    """The slope for negative scores of each head (H,): PReLU's learned ones, else the fixed slope."""
+    if conv.prelu_weight is not None:
+        return conv.prelu_weight.detach().double().numpy().copy()
+    return np.full(conv.heads, float(conv.negative_slope))
+
+
+def activation_name(conv: GATLayer, head: int | None = None) -> str:
+    if conv.prelu_weight is not None:
+        return "PReLU" if head is None else f"PReLU, learned slope {fmt(head_slopes(conv)[head])}"
+    return "ReLU" if conv.negative_slope == 0 else f"LeakyReLU {conv.negative_slope:g}"
+
+
+def slope_notes(slopes: Sequence[float]) -> list[str]:
+    """At most two notes, naming the heads whose learned slope changes what the function does."""
+    negative = [h + 1 for h, a in enumerate(slopes) if a < 0]
+    steep = [h + 1 for h, a in enumerate(slopes) if a > 1]
+    notes = []
+    if negative:
+        notes.append(
+            f"{_heads(negative)}: negative slope, so the function is not monotone: a more negative raw "
+            "score gives a higher e_ij"
+        )
+    if steep:
+        notes.append(f"{_heads(steep)}: slope above 1, so negative scores are amplified")
+    return notes
+
+
+def _heads(heads: list[int]) -> str:
+    return f"head {heads[0]}" if len(heads) == 1 else f"heads {', '.join(map(str, heads))}"
+
+
+def activation_curves(
+    slopes: float | Sequence[float], lo: float = -3.0, hi: float = 3.0, n: int = 241
+) -> dict[str, np.ndarray]:
+    """f and f' of ReLU and of LeakyReLU/PReLU with each slope, on a grid (f' at 0 from the right).
+
+    "leaky" and "d_leaky" have one row per slope: (len(slopes), n)."""
     x = np.linspace(lo, hi, n)
+    a = np.atleast_1d(np.asarray(slopes, dtype=float))[:, None]  # (S, 1)
     return {
         "x": x,
+        "slopes": a[:, 0],
         "relu": np.maximum(x, 0.0),
-        "leaky": np.where(x >= 0, x, slope * x),
+        "leaky": np.where(x >= 0, x, a * x),
         "d_relu": (x >= 0).astype(float),
-        "d_leaky": np.where(x >= 0, 1.0, slope),
+        "d_leaky": np.where(x >= 0, 1.0, a * np.ones_like(x)),
     }
 
 
 @dataclass(frozen=True)
 class ScoreComparison:
+    """One node's incoming edges for one head: the model's own scores and α against a what-if in
+    which the same raw scores go through another slope (0: ReLU), without retraining."""
+
     sources: np.ndarray  # (k,) source node of each incoming edge
     raw: np.ndarray  # (k,) a_src·Wh_j + a_dst·Wh_i
-    relu: np.ndarray  # (k,) max(raw, 0)
-    leaky: np.ndarray  # (k,) LeakyReLU(raw, slope)
-    alpha_relu: np.ndarray  # (k,) softmax of relu
-    alpha_leaky: np.ndarray  # (k,) softmax of leaky
+    scores: np.ndarray  # (k,) e_ij = f(raw) with the model's slope for this head
+    alpha: np.ndarray  # (k,) softmax of scores: the model's own α
+    what_if_scores: np.ndarray  # (k,) the raw scores through the what-if slope
+    what_if_alpha: np.ndarray  # (k,) softmax of what_if_scores
     dead: int  # edges with raw < 0: tied at 0 and without gradient under ReLU
-    slope: float
+    slope: float  # the model's slope for this head (learned under PReLU)
+    what_if_slope: float  # 0 for ReLU
+    max_diff: float  # largest |f(raw) − model's e_ij| and |softmax − model's α|: is f the model's?
 
 
-def compare_scores(trace: AttentionTrace, node: int, head: int, slope: float) -> ScoreComparison:
+def compare_scores(
+    trace: AttentionTrace, node: int, head: int, slope: float, what_if_slope: float = 0.0
+) -> ScoreComparison:
+    """`slope` is the model's (see `head_slopes`); the check `max_diff` says whether it is."""
     mask = trace.edge_index[1] == node
     raw = trace.raw[mask, head].double()  # (k,)
-    relu = raw.clamp_min(0)
-    leaky = F.leaky_relu(raw, slope)
+    scores = torch.where(raw >= 0, raw, raw * slope)
+    alpha = torch.softmax(scores, 0)
+    other = torch.where(raw >= 0, raw, raw * what_if_slope)
+    max_diff = max(
+        float((scores - trace.scores[mask, head].double()).abs().max()),
+        float((alpha - trace.alpha[mask, head].double()).abs().max()),
+    )
     return ScoreComparison(
         sources=trace.edge_index[0, mask].numpy(),
         raw=raw.numpy(),
-        relu=relu.numpy(),
-        leaky=leaky.numpy(),
-        alpha_relu=torch.softmax(relu, 0).numpy(),
-        alpha_leaky=torch.softmax(leaky, 0).numpy(),
+        scores=scores.numpy(),
+        alpha=alpha.numpy(),
+        what_if_scores=other.numpy(),
+        what_if_alpha=torch.softmax(other, 0).numpy(),
         dead=int((raw < 0).sum()),
-        slope=slope,
+        slope=float(slope),
+        what_if_slope=float(what_if_slope),
+        max_diff=max_diff,
     )
 
 
@@ -67,6 +145,58 @@ def dead_share(trace: AttentionTrace, head: int | None = None) -> float:
     """Share of the layer's edges (self loops included) whose raw score is negative."""
     raw = trace.raw if head is None else trace.raw[:, head]
     return float((raw < 0).double().mean())
+
+
+def noise_band(dataset: str) -> float:
+    """How far apart two single runs' test accuracies can fall by chance: 2·√2 × the per-run
+    standard deviation (two standard deviations of a difference of two independent runs)."""
+    return 2 * math.sqrt(2) * RUN_STD.get(dataset, 0.007)
+
+
+def compare_runs(label: str, acc: float, others: Sequence[tuple[str, float]], dataset: str, seed: int) -> str:
+    """Sentences comparing single runs, produced by a rule from their numbers: each of `others`
+    (label, test accuracy) against the model `label`. A difference inside `noise_band` reads
+    "no measurable difference in this single run"; a larger one names the higher model and still
+    says it is a single run."""
+    band = noise_band(dataset)
+    parts = [f"One run each (seed {seed}), {dataset} test accuracy: {label} {fmt(acc, '.1%')}."]
+    for other, acc_b in others:
+        diff = acc_b - acc
+        pts = fmt(100 * abs(diff), ".1f")
+        if abs(diff) < band:
+            verdict = f"no measurable difference in this single run ({pts} points)"
+        else:
+            side = "higher" if diff > 0 else "lower"
+            verdict = (
+                f"{pts} points {side} than {label}, more than chance alone would explain, but a single run"
+            )
+        parts.append(f"{other[:1].upper() + other[1:]} {fmt(acc_b, '.1%')}: {verdict}.")
+    parts.append(
+        f"Two single runs differ by up to ±{fmt(100 * band, '.1f')} points by chance "
+        f"(2·√2 × the paper's ±{fmt(100 * RUN_STD.get(dataset, 0.007), '.1f')} over 100 runs)."
+    )
+    return " ".join(parts)
+
+
+def uniformity_sentence(entropy: np.ndarray, uniform: np.ndarray) -> str:
+    """How close attention is to uniform, from the numbers: mean entropy as a share of the mean
+    uniform entropy over nodes with more than one incoming edge (others have no choice)."""
+    choice = uniform > 1e-9
+    if not choice.any():
+        return "No node here has more than one incoming edge: attention has nothing to choose."
+    share = float(entropy[choice].mean() / uniform[choice].mean())
+    gap = float((uniform[choice] - entropy[choice]).mean())
+    pct = fmt(share, ".1%")
+    if share >= 0.9:
+        verdict = "close to uniform: it hardly picks favourites"
+    elif share >= 0.7:
+        verdict = "somewhat below uniform: it leans towards some neighbours"
+    else:
+        verdict = "far below uniform: it concentrates on few neighbours"
+    return (
+        f"Over the {int(choice.sum())} nodes with more than one incoming edge, attention keeps {pct} of "
+        f"the uniform entropy, on average {fmt(gap)} nats below uniform: {verdict}."
+    )
 
 
 @dataclass(frozen=True)
@@ -148,32 +278,47 @@ def walkthrough(
 
 @dataclass(frozen=True)
 class DenseView:
+    """The textbook dense computation, shown for a small node set: rows and columns are `nodes`.
+
+    Each row i is the softmax over the *full* row of the masked N×N score matrix, i.e. over all
+    of i's incoming edges, drawn or not; the columns of sources outside `nodes` are summed into
+    `outside`. Cells of the drawn set are either an edge or masked (no edge: −∞, α = 0)."""
+
     nodes: np.ndarray  # (s,) the node ids, rows and columns
-    scores: np.ndarray  # (s, s) e_ij where j → i is an edge, −inf elsewhere (row i = target)
-    alpha: np.ndarray  # (s, s) row-wise softmax of scores
-    max_diff: float  # against the edge-list α of the same edges
+    scores: np.ndarray  # (s, s) e_ij where j → i is an edge, −inf where masked (row i = target)
+    alpha: np.ndarray  # (s, s) α_ij of the full-row softmax where j → i is an edge, NaN where masked
+    edge: np.ndarray  # (s, s) bool: j → i is an edge
+    outside: np.ndarray  # (s,) Σ α_ij over the sources j of row i that are not in `nodes`
+    outside_count: np.ndarray  # (s,) how many such sources
+    max_diff: float  # against the model's edge-list α, over every cell of every row, and 1 − row sum
 
 
+@torch.no_grad()
 def dense_view(trace: AttentionTrace, nodes: np.ndarray, head: int) -> DenseView:
-    """The classic dense computation on a small node set: mask, softmax per row.
-
-    Only edges whose source and target are both in `nodes` exist here, so it equals the
-    edge-list α for targets whose every neighbour is in the set (e.g. the centre of its own
-    1-hop neighbourhood); `max_diff` is taken over those rows.
-    """
-    s = len(nodes)
-    index = {int(n): k for k, n in enumerate(nodes)}
-    dense = torch.full((s, s), float("-inf"), dtype=torch.float64)
-    src, dst = trace.edge_index
-    complete = np.ones(s, dtype=bool)
-    pick = []
-    for e in torch.isin(dst, torch.as_tensor(nodes)).nonzero().view(-1).tolist():
-        i, j = int(dst[e]), int(src[e])
-        if j in index:
-            dense[index[i], index[j]] = float(trace.scores[e, head])
-            pick.append((index[i], index[j], float(trace.alpha[e, head])))
-        else:
-            complete[index[i]] = False
-    alpha = torch.softmax(dense, dim=1)
-    diffs = [abs(float(alpha[i, j]) - a) for i, j, a in pick if complete[i]]
-    return DenseView(np.asarray(nodes), dense.numpy(), alpha.nan_to_num(0.0).numpy(), max(diffs, default=0.0))
+    """Masked dense score rows (N columns each) for `nodes`, softmax per row, compared with the
+    model's edge-list α on every edge into every row shown."""
+    nodes = np.asarray(nodes, dtype=np.int64)
+    s, n = len(nodes), int(trace.out.size(0))
+    src, dst = trace.edge_index  # (E,)
+    full = torch.full((s, n), float("-inf"), dtype=torch.float64)  # rows of the N×N matrix
+    row_of = torch.full((n,), -1, dtype=torch.long)
+    row_of[torch.as_tensor(nodes)] = torch.arange(s)
+    into = (row_of[dst] >= 0).nonzero().view(-1)  # (m,) edges into a shown row
+    rows, cols = row_of[dst[into]], src[into]
+    full[rows, cols] = trace.scores[into, head].double()
+    full_alpha = torch.softmax(full, dim=1)  # (s, N): a row with only −∞ cannot occur (self loops)
+    model_alpha = trace.alpha[into, head].double()
+    diffs = (full_alpha[rows, cols] - model_alpha).abs()  # every edge into every shown row
+    cols_shown = torch.as_tensor(nodes)
+    edge = torch.isfinite(full[:, cols_shown])  # (s, s)
+    alpha = torch.where(edge, full_alpha[:, cols_shown], torch.tensor(float("nan"), dtype=torch.float64))
+    shown_mass = alpha.nan_to_num(0.0).sum(1)  # (s,)
+    in_set = row_of[cols] >= 0
+    outside_count = torch.bincount(rows[~in_set], minlength=s)
+    outside = torch.zeros(s, dtype=torch.float64).index_add_(0, rows[~in_set], model_alpha[~in_set])
+    row_sum = (shown_mass + outside - 1).abs()
+    max_diff = max(float(diffs.max()) if diffs.numel() else 0.0, float(row_sum.max()) if s else 0.0)
+    return DenseView(
+        nodes=nodes, scores=full[:, cols_shown].numpy(), alpha=alpha.numpy(), edge=edge.numpy(),
+        outside=outside.numpy(), outside_count=outside_count.numpy(), max_diff=max_diff,
+    )  # fmt: skip

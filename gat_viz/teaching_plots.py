@@ -1,6 +1,7 @@
 """Plotly builders for the training and teaching views: data in, `go.Figure` out, no Streamlit.
 
-The neighbourhood drawing lives in `plotting.py`; these are the small charts beside it.
+The neighbourhood drawing lives in `plotting.py`; these are the small charts beside it. Legends
+sit above the plot area (outside it), so they cover neither a curve nor an axis title.
 """
 
 from __future__ import annotations
@@ -11,59 +12,91 @@ import numpy as np
 import plotly.graph_objects as go
 
 from gat_viz.plotting import ABOVE, BELOW, NEUTRAL
-from gat_viz.teaching import ScoreComparison
+from gat_viz.teaching import DenseView, ScoreComparison, fmt
 from gat_viz.train import EpochRecord
+
+# A horizontal legend just above the plot area; the top margin leaves room for two rows.
+LEGEND_ABOVE = dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0)
+HEAD_COLOURS = ("#D95F02", "#7570B3", "#E7298A", "#66A61E", "#E6AB02", "#A6761D", "#1B9E77", "#666666")
+MASKED, OUTSIDE = "#D9D9D9", "#9ECAE1"  # dense view: no edge (−∞); neighbours not drawn
+CELLS = [[0.0, "#FFF5EB"], [1.0, "#F39A4E"]]  # white to mid orange: black cell text stays legible
+MASKED_MARK = "#BDBDBD"  # the grey square in the legend text, a little darker to be seen on white
 
 
 def training_curve(history: Sequence[EpochRecord]) -> go.Figure:
-    """Loss and validation accuracy per epoch, for live training progress."""
+    """Loss and validation accuracy per epoch, for live training progress (a ~300 px sidebar).
+
+    The legend sits above the plot area, and each axis title is coloured like its curve."""
     epochs = [r.epoch for r in history]
     loss = [r.loss for r in history]
     val = [r.val_acc for r in history]
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=epochs, y=loss, name="training loss", line=dict(color=BELOW)))
     fig.add_trace(go.Scatter(x=epochs, y=val, name="validation accuracy", yaxis="y2", line=dict(color=ABOVE)))
+    # Two legend rows fit above the plot in a narrow sidebar.
     fig.update_layout(
-        height=240,
-        margin=dict(l=5, r=5, t=45, b=5),  # room for the legend above the plot (narrow sidebar)
+        height=250,
+        margin=dict(l=5, r=5, t=55, b=5),
         xaxis=dict(title="epoch"),
-        yaxis=dict(title="loss"),
-        yaxis2=dict(
-            title="val acc", overlaying="y", side="right", range=[0, 1], tickformat=".0%", dtick=0.25
-        ),
-        legend=dict(orientation="h", y=1.15),
-    )
-    return fig
-
-
-def activation_figure(curves: dict[str, np.ndarray], slope: float) -> go.Figure:
-    """f and f' of ReLU and LeakyReLU(slope) on one small plot."""
-    x = curves["x"]
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=x, y=curves["relu"], name="ReLU", line=dict(color=BELOW, width=3)))
-    fig.add_trace(go.Scatter(x=x, y=curves["leaky"], name=f"LeakyReLU α={slope:g}", line=dict(color=ABOVE)))
-    fig.add_trace(
-        go.Scatter(x=x, y=curves["d_relu"], name="ReLU′", line=dict(color=BELOW, dash="dot", width=3))
-    )
-    fig.add_trace(go.Scatter(x=x, y=curves["d_leaky"], name="LeakyReLU′", line=dict(color=ABOVE, dash="dot")))
-    fig.update_layout(
-        height=230, margin=dict(l=5, r=5, t=5, b=5), legend=dict(orientation="h", y=-0.2),
-        xaxis=dict(title="raw score", zeroline=True), yaxis=dict(zeroline=True), plot_bgcolor="white",
+        yaxis=dict(title=dict(text="loss", font=dict(color=BELOW))),
+        yaxis2=dict(title=dict(text="val acc", font=dict(color=ABOVE)), overlaying="y", side="right",
+                    range=[0, 1], tickformat=".0%", dtick=0.25),
+        legend=LEGEND_ABOVE,
     )  # fmt: skip
     return fig
 
 
-def score_comparison_figure(cmp: ScoreComparison) -> go.Figure:
-    """α per incoming edge under ReLU and under LeakyReLU, side by side, sorted by raw score."""
+def activation_figure(
+    curves: dict[str, np.ndarray], names: Sequence[str] | None = None, highlight: int = 0
+) -> go.Figure:
+    """f (solid) and f' (dotted) of ReLU and of the model's function for each slope in `curves`
+    (see `activation_curves`): one slope for LeakyReLU, one per head for PReLU. The `highlight`
+    slope (the head the panel follows) is drawn bold with its f'; other heads share one legend
+    entry and are named on hover, so eight heads do not make eight legend rows."""
+    x = curves["x"]
+    slopes = curves["slopes"]
+    names = list(names or [f"slope {fmt(a, '.2f')}" for a in slopes])
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=x, y=curves["relu"], name="ReLU", legendgroup="relu",
+                             line=dict(color=BELOW, width=3)))  # fmt: skip
+    fig.add_trace(go.Scatter(x=x, y=curves["d_relu"], name="ReLU′", legendgroup="relu", showlegend=False,
+                             line=dict(color=BELOW, dash="dot", width=3)))  # fmt: skip
+    others = [k for k in range(len(names)) if k != highlight]
+    for k in others:
+        fig.add_trace(go.Scatter(
+            x=x, y=curves["leaky"][k], name=names[k], legendgroup="others", showlegend=False,
+            line=dict(color=HEAD_COLOURS[(k + 1) % len(HEAD_COLOURS)], width=1.2), opacity=0.7,
+        ))  # fmt: skip
+    if others:
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", legendgroup="others",
+                                 name=f"other {'heads' if len(others) > 1 else 'head'} (hover to name)",
+                                 line=dict(color="#999", width=1.2)))  # fmt: skip
+    k = highlight
+    fig.add_trace(go.Scatter(x=x, y=curves["leaky"][k], name=names[k], legendgroup="main",
+                             line=dict(color=ABOVE, width=3)))  # fmt: skip
+    fig.add_trace(go.Scatter(x=x, y=curves["d_leaky"][k], name=f"{names[k]}′", legendgroup="main",
+                             showlegend=False, line=dict(color=ABOVE, dash="dot", width=3)))  # fmt: skip
+    fig.update_layout(
+        height=300, margin=dict(l=5, r=5, t=70, b=5), legend=LEGEND_ABOVE,
+        xaxis=dict(title="raw score", zeroline=True), yaxis=dict(title="f solid, f′ dotted", zeroline=True),
+        plot_bgcolor="white", hovermode="closest",
+    )  # fmt: skip
+    return fig
+
+
+def score_comparison_figure(cmp: ScoreComparison, model_name: str, what_if_name: str) -> go.Figure:
+    """α per incoming edge: the model's own and the what-if's, side by side, sorted by raw score."""
     order = np.argsort(-cmp.raw)
     labels = [f"{int(cmp.sources[k])}" for k in order]
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=labels, y=cmp.alpha_relu[order], name="α under ReLU", marker_color=BELOW))
-    fig.add_trace(go.Bar(x=labels, y=cmp.alpha_leaky[order], name="α under LeakyReLU", marker_color=ABOVE))
+    fig.add_trace(go.Bar(x=labels, y=cmp.alpha[order], name=f"α, this model ({model_name})",
+                         marker_color=ABOVE))  # fmt: skip
+    fig.add_trace(go.Bar(x=labels, y=cmp.what_if_alpha[order], name=f"α if {what_if_name} (what-if)",
+                         marker_color=BELOW))  # fmt: skip
     fig.update_layout(
-        barmode="group", height=230, margin=dict(l=5, r=5, t=5, b=5), plot_bgcolor="white",
-        xaxis=dict(title="source node (by raw score, high to low)", type="category"),
-        legend=dict(orientation="h", y=1.15),
+        barmode="group", height=270, margin=dict(l=5, r=5, t=50, b=5), plot_bgcolor="white",
+        xaxis=dict(title="source j, by raw score (high → low)", type="category"), yaxis=dict(title="α"),
+        legend=LEGEND_ABOVE,
     )  # fmt: skip
     return fig
 
@@ -75,44 +108,130 @@ def learning_figure(history: Sequence[EpochRecord]) -> go.Figure:
     fig.add_trace(go.Scatter(x=epochs, y=[r.att_grad_norm for r in history], name="‖∂L/∂a‖"))
     fig.add_trace(go.Scatter(x=epochs, y=[r.att_change for r in history], name="‖a − a₀‖", yaxis="y2"))
     fig.update_layout(
-        height=260, margin=dict(l=5, r=5, t=5, b=5), plot_bgcolor="white",
+        height=280, margin=dict(l=5, r=5, t=35, b=5), plot_bgcolor="white",
         xaxis=dict(title="epoch"), yaxis=dict(title="gradient norm", type="log"),
         yaxis2=dict(title="distance from initialisation", overlaying="y", side="right"),
-        legend=dict(orientation="h", y=1.15),
+        legend=LEGEND_ABOVE,
     )  # fmt: skip
     return fig
 
 
-def entropy_figure(entropy: np.ndarray, uniform: np.ndarray, centre_value: float) -> go.Figure:
-    """Histogram of per-node attention entropy against the entropy of uniform attention.
+def entropy_scatter(entropy: np.ndarray, in_degree: np.ndarray, centre: int, gap: bool = False) -> go.Figure:
+    """Attention entropy against log(in-degree), one point per node (`customdata` = [node id]).
 
-    Binned here (0.1 nats) so the browser receives a few dozen bars, not thousands of values."""
-    top = float(max(uniform.max(), entropy.max())) + 0.1
-    edges = np.arange(0.0, top + 0.1, 0.1)
-    mids = (edges[:-1] + edges[1:]) / 2
+    log(in-degree) is the entropy of uniform attention, so uniform nodes lie on y = x and nodes
+    that favour some neighbours lie below it. With `gap` the y axis shows entropy − log(in-degree)
+    instead (uniform on y = 0), which spreads out what y = x squeezes onto a line. The centre node
+    is marked on top (not selectable)."""
+    uniform = np.log(np.maximum(np.asarray(in_degree, dtype=float), 1.0))
+    entropy = np.asarray(entropy, dtype=float)
+    y = entropy - uniform if gap else entropy
+    ids = np.arange(len(entropy))
+    right = float(max(uniform.max(), entropy.max(), 0.1)) * 1.04
     fig = go.Figure()
-    for values, name, colour, opacity in (
-        (uniform, "uniform: log(in-degree)", NEUTRAL, 0.5),
-        (entropy, "learned attention", ABOVE, 0.6),
-    ):
-        counts, _ = np.histogram(values, bins=edges)
-        fig.add_trace(go.Bar(x=mids, y=counts, width=0.1, name=name, marker_color=colour, opacity=opacity))
-    fig.add_vline(x=centre_value, line=dict(color="#111", dash="dash"), annotation_text="centre node")
+    fig.add_trace(go.Scatter(
+        x=[0, right], y=[0, 0] if gap else [0, right], mode="lines",
+        name="y = 0: uniform attention" if gap else "y = x: uniform attention",
+        line=dict(color=NEUTRAL, dash="dash", width=1), hoverinfo="skip",
+    ))  # fmt: skip
+    fig.add_trace(go.Scatter(
+        x=uniform.tolist(), y=y.tolist(), mode="markers", name="node",
+        customdata=[[int(i)] for i in ids],  # plain lists: numpy arrays come back as dicts
+        marker=dict(size=5, color=BELOW, opacity=0.45, line=dict(width=0)),
+        text=[f"node {i}: entropy {fmt(entropy[i])} nats" for i in ids],
+        hovertemplate="%{text}<br>log(in-degree) %{x:.3f}<extra></extra>",
+    ))  # fmt: skip
+    fig.add_trace(go.Scatter(
+        x=[float(uniform[centre])], y=[float(y[centre])], mode="markers",
+        name=f"centre node {centre}", hoverinfo="skip",
+        marker=dict(size=15, color=ABOVE, symbol="star", line=dict(width=1, color="#111")),
+    ))  # fmt: skip
+    if gap:
+        low = float(min(y.min(), -0.01))
+        yaxis = dict(title="entropy − log(in-degree) (nats)", range=[low * 1.08, -low * 0.15])
+    else:
+        yaxis = dict(title="attention entropy (nats)", range=[-0.05, right])
     fig.update_layout(
-        barmode="overlay", height=260, margin=dict(l=5, r=5, t=5, b=5), plot_bgcolor="white",
-        xaxis=dict(title="entropy (nats)"), yaxis=dict(title="nodes"), legend=dict(orientation="h", y=1.15),
+        # The legend sits a row below the top edge: the modebar (box/lasso select) appears there on hover.
+        height=400, margin=dict(l=5, r=5, t=62, b=5), plot_bgcolor="white", legend=LEGEND_ABOVE,
+        xaxis=dict(title="log(in-degree) = entropy of uniform attention (nats)", range=[-0.05, right],
+                   gridcolor="#eee", zeroline=False),
+        yaxis=dict(**yaxis, gridcolor="#eee", zeroline=False),
+        hovermode="closest", clickmode="event+select",  # no select/lasso dragmode: it swallows clicks
     )  # fmt: skip
     return fig
 
 
-def dense_figure(matrix: np.ndarray, nodes: np.ndarray, title: str) -> go.Figure:
-    """A masked N×N matrix as a heatmap: −∞ (no edge) left blank."""
-    z = np.where(np.isfinite(matrix), matrix, np.nan)
-    labels = [str(int(n)) for n in nodes]
-    fig = go.Figure(go.Heatmap(z=z, x=labels, y=labels, colorscale="Oranges", hoverongaps=False))
+def entropy_selection(selection: object) -> tuple[list[int], bool]:
+    """The node ids selected in `entropy_scatter`, and whether it was a single click (no box or
+    lasso). Streamlit gives `{"selection": {"points": [...], "box": [...], "lasso": [...]}}`."""
+    try:
+        sel = selection["selection"]  # type: ignore[index]
+    except (KeyError, TypeError):
+        sel = getattr(selection, "selection", None)
+    if sel is None:
+        return [], False
+    get = sel.get if isinstance(sel, dict) else lambda k, d=None: getattr(sel, k, d)
+    nodes = []
+    for p in get("points", None) or []:
+        custom = p.get("customdata") if isinstance(p, dict) else None
+        if isinstance(custom, dict):
+            custom = [custom.get("0")]
+        try:
+            nodes.append(int(custom[0]))  # type: ignore[index]
+        except (TypeError, ValueError, IndexError):
+            continue
+    click = len(nodes) == 1 and not (get("box", None) or get("lasso", None))
+    return list(dict.fromkeys(nodes)), click
+
+
+def dense_figure(dv: DenseView, which: str) -> go.Figure:
+    """The dense view's scores (`which="scores"`) or α (`"alpha"`) as a heatmap over the drawn
+    nodes, plus a last column for each row's sources that are not drawn. Masked cells (no edge,
+    −∞) are grey and say so; the not-drawn column is blue; a legend above the plot names both."""
+    labels = [str(int(n)) for n in dv.nodes]
+    columns = [*labels, "not drawn"]
+    s = len(labels)
+    values = dv.scores if which == "scores" else dv.alpha
+    nan = np.full((s, s + 1), np.nan)
+    edge_z, masked_z, outside_z = nan.copy(), nan.copy(), nan.copy()
+    edge_z[:, :s] = np.where(dv.edge, values, np.nan)
+    masked_z[:, :s] = np.where(dv.edge, np.nan, 1.0)
+    outside_z[:, s] = 1.0
+    text = [[fmt(v) if e else ("−∞" if which == "scores" else "0") for v, e in zip(row, er)]
+            for row, er in zip(values, dv.edge)]  # fmt: skip
+    for r, (m, c) in enumerate(zip(dv.outside, dv.outside_count)):
+        if c == 0:
+            text[r].append("none")
+        else:
+            text[r].append(f"{int(c)} more" if which == "scores" else f"{fmt(m)} ({int(c)})")
+    common = dict(x=columns, y=labels, text=text, texttemplate="%{text}", hoverongaps=False, xgap=1, ygap=1,
+                  textfont=dict(size=11, color="#111"))  # fmt: skip
+    fig = go.Figure()
+    fig.add_trace(go.Heatmap(
+        z=edge_z, colorscale=CELLS, colorbar=dict(thickness=10, len=0.8), name="edge",
+        hovertemplate="target %{y} ← source %{x}: %{text}<extra></extra>", **common,
+    ))  # fmt: skip
+    fig.add_trace(go.Heatmap(
+        z=masked_z, colorscale=[[0, MASKED], [1, MASKED]], showscale=False, name="masked",
+        hovertemplate="target %{y} ← source %{x}: no edge (masked, −∞)<extra></extra>", **common,
+    ))  # fmt: skip
+    fig.add_trace(go.Heatmap(
+        z=outside_z, colorscale=[[0, OUTSIDE], [1, OUTSIDE]], showscale=False, name="not drawn",
+        hovertemplate="target %{y}: sources not drawn: %{text}<extra></extra>", **common,
+    ))  # fmt: skip
+    rest = "Σα (count)" if which == "alpha" else "count"
+    box = "<span style='color:{};font-size:17px'>■</span>"
+    legend = (
+        f"{box.format(MASKED_MARK)} no edge (masked: −∞, α = 0)   {box.format(OUTSIDE)} not drawn: {rest}"
+    )
+    title = "e_ij (masked −∞ off the edges)" if which == "scores" else "α_ij: softmax over the full row"
     fig.update_layout(
-        title=dict(text=title, font=dict(size=13)), height=320, margin=dict(l=5, r=5, t=30, b=5),
-        xaxis=dict(title="source j", type="category"),
+        title=dict(text=title, font=dict(size=13), x=0.01, y=0.98, yanchor="top"),
+        annotations=[dict(text=legend, xref="paper", yref="paper", x=0, y=1.0, yanchor="bottom",
+                          xanchor="left", showarrow=False, font=dict(size=11))],
+        height=380, margin=dict(l=5, r=5, t=62, b=5), plot_bgcolor="white",
+        xaxis=dict(title="source j", type="category", categoryorder="array", categoryarray=columns),
         yaxis=dict(title="target i", type="category", autorange="reversed"),
     )  # fmt: skip
     return fig

@@ -1,8 +1,11 @@
 """Click → redrawn graph in headless Chromium: `python -m tests.browser_bench [--clicks 20]`.
 
 Starts the app on a free loopback port, opens Cora, then clicks drawn nodes (random ones, and
-Cora's hub, node 1358, with its 2-hop neighbourhood of 426 nodes) and times each click until
-the chart shows the new centre and the app is idle. Prints median and p95 in seconds.
+Cora's hub, node 1358) in the default view, the computation graph, and times each click until
+the chart shows the new centre (`median_s`, `hub_median_s`), until the "Why this prediction?"
+view below it names the new node (`why_median_s`), and until the app is idle. Then it clicks
+panels of the heads grid and times the redraw with the new head selected (`heads_grid_median_s`).
+Prints medians and p95 in seconds.
 """
 
 from __future__ import annotations
@@ -25,16 +28,64 @@ from tests.browser import (
     wait_for_app,
 )
 
+# The "Why?" view's headline names node n.
+WHY_JS = """n => [...document.querySelectorAll('[data-testid=stMarkdownContainer]')]
+    .some(m => (m.textContent || '').startsWith(`Node ${n} (`))"""
+# A node in the heads grid's panel for head `label` (customdata [label, id, ..., hop]).
+PANEL_JS = """label => {
+    const gd = [...document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot')]
+        .find(g => g.data.some(t => t.customdata && typeof t.customdata[0][0] === 'string'));
+    gd.scrollIntoView({block: 'center'});
+    const traces = gd.querySelectorAll('g.scatterlayer g.trace.scatter');
+    for (let t = 0; t < gd.data.length; t++) {
+        const custom = gd.data[t].customdata;
+        if (!custom || typeof custom[0][0] !== 'string') continue;
+        const points = traces[t].querySelectorAll('path.point');
+        for (let k = 0; k < custom.length; k++) {
+            if (custom[k][0] !== label || custom[k][2] !== 1) continue;
+            const r = points[k].getBoundingClientRect();
+            return [r.x + r.width / 2, r.y + r.height / 2];
+        }
+    }
+    return null;
+}"""
+SELECTED_JS = """label => [...document.querySelectorAll('[data-testid=stPlotlyChart] .annotation-text')]
+    .some(a => (a.textContent || '').includes(`head ${label} (selected)`))"""
 
-def click_and_time(page, node: int, x: float, y: float) -> float:
+
+def click_and_time(page, node: int, x: float, y: float) -> tuple[float, float]:
+    """(seconds until the graph shows `node`, until the Why view names it)."""
     page.mouse.move(x, y)
     page.wait_for_timeout(100)
     start = time.perf_counter()
     page.mouse.click(x, y)
-    page.wait_for_function(TITLE_JS, arg=node, timeout=60_000)
+    page.wait_for_function(TITLE_JS, arg=node, timeout=60_000, polling=20)
+    graph = time.perf_counter() - start
+    page.wait_for_function(WHY_JS, arg=node, timeout=60_000, polling=20)
+    why = time.perf_counter() - start
     wait_for_app(page)
     page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg')
-    return time.perf_counter() - start
+    return graph, why
+
+
+def heads_grid_clicks(page, url: str, clicks: int) -> list[float]:
+    """Click → the heads grid redrawn with that head selected."""
+    page.goto(f"{url}/?node=1358&mode=heads+grid")
+    wait_for_app(page)
+    times = []
+    for i in range(clicks):
+        label = str(1 + i % 8)
+        if i % 8 == 0 and i:  # the first head is selected already after 8 clicks: go via the mean
+            label = "mean"
+        x, y = page.evaluate(PANEL_JS, label)
+        page.mouse.move(x, y)
+        page.wait_for_timeout(100)
+        start = time.perf_counter()
+        page.mouse.click(x, y)
+        page.wait_for_function(SELECTED_JS, arg=label, timeout=60_000, polling=20)
+        times.append(time.perf_counter() - start)
+        wait_for_app(page)
+    return times
 
 
 def run(clicks: int = 20, seed: int = 0) -> dict[str, object]:
@@ -48,7 +99,8 @@ def run(clicks: int = 20, seed: int = 0) -> dict[str, object]:
             wait_for_app(page)
             page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg')
             cold_start = time.perf_counter() - started
-            times, hub_times, cpu = _clicks(page, url, clicks, rng, pid)
+            times, hub_times, why_times, cpu = _clicks(page, url, clicks, rng, pid)
+            grid_times = heads_grid_clicks(page, url, max(4, clicks // 3))
         browser.close()
     every = times + hub_times
 
@@ -62,6 +114,10 @@ def run(clicks: int = 20, seed: int = 0) -> dict[str, object]:
         "p95_s": round(q95(every), 3),
         "hub_clicks": len(hub_times),
         "hub_median_s": round(statistics.median(hub_times), 3) if hub_times else None,
+        "why_median_s": round(statistics.median(why_times), 3),
+        "why_p95_s": round(q95(why_times), 3),
+        "heads_grid_clicks": len(grid_times),
+        "heads_grid_median_s": round(statistics.median(grid_times), 3),
         # CPU seconds per click: what one click costs the server, and the browser drawing it
         # (on a class's own machines, not the server's).
         "cpu_per_click_s": {k: round(v / len(every), 3) for k, v in cpu.items()},
@@ -70,10 +126,11 @@ def run(clicks: int = 20, seed: int = 0) -> dict[str, object]:
 
 def _clicks(
     page, url: str, clicks: int, rng: random.Random, pid: int
-) -> tuple[list[float], list[float], dict[str, float]]:
+) -> tuple[list[float], list[float], list[float], dict[str, float]]:
     times: list[float] = []
     hub_times: list[float] = []
-    page.goto(f"{url}/?node=1358&hops=2")
+    why_times: list[float] = []
+    page.goto(f"{url}/?node=1358")
     wait_for_app(page)
     page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg')
     before = cpu_seconds(pid)
@@ -81,13 +138,17 @@ def _clicks(
         if i % 4 == 3:  # every 4th click goes back to the hub, the heaviest view
             hub = page.evaluate(FIND_JS, 1358)
             if hub:
-                hub_times.append(click_and_time(page, 1358, hub[0][1], hub[0][2]))
+                graph, why = click_and_time(page, 1358, hub[0][1], hub[0][2])
+                hub_times.append(graph)
+                why_times.append(why)
                 continue
         points = [q for q in page.evaluate(FIND_JS, None) if q[3] == 1] or page.evaluate(FIND_JS, None)
         node, x, y, _ = rng.choice(points)
-        times.append(click_and_time(page, int(node), x, y))
+        graph, why = click_and_time(page, int(node), x, y)
+        times.append(graph)
+        why_times.append(why)
     after = cpu_seconds(pid)
-    return times, hub_times, {k: after[k] - before[k] for k in ("server", "browser")}
+    return times, hub_times, why_times, {k: after[k] - before[k] for k in ("server", "browser")}
 
 
 if __name__ == "__main__":

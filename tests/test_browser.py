@@ -139,7 +139,7 @@ PANEL_JS = """label => {
         if (!custom || typeof custom[0][0] !== 'string') continue;
         const points = traces[t].querySelectorAll('path.point');
         for (let k = 0; k < custom.length; k++) {
-            if (custom[k][0] !== label || custom[k][8] !== 1) continue;
+            if (custom[k][0] !== label || custom[k][2] !== 1) continue;
             const r = points[k].getBoundingClientRect();
             return [r.x + r.width / 2, r.y + r.height / 2];
         }

@@ -1,67 +1,135 @@
 """Teaching views: ReLU vs LeakyReLU, the attention math step by step, attention learning,
-and entropy against uniform. Every number comes from the model in use."""
+and entropy against uniform. Every number comes from the model in use; every sentence that
+compares two models is produced from their numbers (see `gat_viz.teaching.compare_runs`)."""
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 from torch_geometric.data import Data
 
-from gat_viz.attention import uniform_entropy
-from gat_viz.teaching import activation_curves, compare_scores, dead_share, dense_view, walkthrough
+from gat_viz.config import GATConfig
+from gat_viz.teaching import (
+    activation_curves,
+    activation_name,
+    compare_runs,
+    compare_scores,
+    dead_share,
+    dense_view,
+    fmt,
+    head_slopes,
+    slope_notes,
+    tidy,
+    uniformity_sentence,
+    walkthrough,
+)
 from gat_viz.teaching_plots import (
     activation_figure,
     dense_figure,
-    entropy_figure,
+    entropy_scatter,
+    entropy_selection,
     learning_figure,
     score_comparison_figure,
 )
 from gat_viz.ui import resources
 from gat_viz.ui.jobs import Key, Loaded, ModelStore
+from gat_viz.ui.state import centre
 
 DENSE_MAX = 12  # nodes in the dense N×N view
+PAPER_SLOPE = 0.2  # LeakyReLU's slope in the GAT paper
+SELECTED_MAX = 200  # rows listed for a box or lasso selection
+NO_BAR = {"displayModeBar": False}
 
 
 def relu_panel(data: Data, loaded: Loaded, node: int, layer: int, head: int) -> None:
-    config = loaded.result.config
-    slope = config.negative_slope if config.negative_slope > 0 else 0.2
+    config, seed = loaded.result.config, loaded.result.seed
+    conv = loaded.result.model.layers[layer]
+    slopes = head_slopes(conv)  # (H,) learned under PReLU
+    prelu = conv.prelu_weight is not None
+    is_relu = not prelu and conv.negative_slope == 0
     st.markdown(
         "**The dying-ReLU problem.** ReLU sends every negative score to 0 with zero gradient: those "
-        "neighbours tie and the loss cannot move them apart. A small negative slope α keeps a "
-        "gradient (α) flowing, so attention can still learn from them."
+        "neighbours tie and the loss cannot move them apart. A small negative slope keeps a "
+        "gradient flowing, so attention can still learn from them."
     )
-    st.plotly_chart(
-        activation_figure(activation_curves(slope), slope), key="act", config={"displayModeBar": False}
-    )
-    conv = loaded.result.model.layers[layer]
-    if conv.prelu_weight is not None:
-        learned = ", ".join(f"{v:.3f}" for v in conv.prelu_weight.tolist())
-        st.caption(f"This PReLU model learned, per head of layer {layer + 1}: α = {learned}")
+    highlight = 0
+    if prelu:
+        names = [f"head {h + 1}: PReLU {fmt(a, '.2f')}" for h, a in enumerate(slopes)]
+        curves, highlight = activation_curves(slopes), head
+    elif is_relu:
+        names = [f"LeakyReLU {PAPER_SLOPE:g} (the paper's)"]
+        curves = activation_curves(PAPER_SLOPE)
+    else:
+        names = [f"LeakyReLU {conv.negative_slope:g} (this model)"]
+        curves = activation_curves(conv.negative_slope)
+    st.plotly_chart(activation_figure(curves, names, highlight), key="act", config=NO_BAR)
+    if prelu:
+        learned = ", ".join(f"head {h + 1} {fmt(a)}" for h, a in enumerate(slopes))
+        st.caption(
+            f"This PReLU model learned one slope per head of layer {layer + 1} (initialised at "
+            f"{config.negative_slope:g}): {learned}. Bold: head {head + 1}, the one followed below."
+        )
+        for note in slope_notes(slopes):
+            st.caption(f"⚠ {note.capitalize()}.")
+
+    # 1. A what-if on this model's own numbers: no retraining.
     t = loaded.outputs.traces[layer]
-    cmp = compare_scores(t, node, head, slope)
+    what_if_slope = PAPER_SLOPE if is_relu else 0.0
+    what_if = f"LeakyReLU {PAPER_SLOPE:g}" if is_relu else "ReLU"
+    own = activation_name(conv, head)
+    cmp = compare_scores(t, node, head, float(slopes[head]), what_if_slope)
     k = len(cmp.raw)
+    st.markdown(f"##### What if: this model's raw scores passed through {what_if}")
+    st.caption(
+        "No retraining: the same W, a_src and a_dst; only the function applied to the raw score changes."
+    )
+    fate = (
+        "This model uses ReLU: they already tie at 0 and get no gradient."
+        if is_relu
+        else f"Through ReLU they would tie at 0 and get no gradient; this model's {own} keeps them apart."
+    )
     st.markdown(
         f"Node {node}, layer {layer + 1}, head {head + 1}: **{cmp.dead} of its {k} incoming edges** "
-        f"have a negative raw score a_src·Wh_j + a_dst·Wh_i. Under ReLU they tie at 0 and get no "
-        f"gradient; LeakyReLU(α={slope:g}) keeps them apart."
+        f"have a negative raw score a_src·Wh_j + a_dst·Wh_i. {fate}"
     )
-    st.plotly_chart(score_comparison_figure(cmp), key="cmp", config={"displayModeBar": False})
+    if prelu and slopes[head] < 0:
+        st.caption(
+            f"With the negative slope {fmt(slopes[head])}, a more negative raw score gives a *higher* "
+            "e_ij: this head ranks those neighbours in reverse."
+        )
+    st.plotly_chart(score_comparison_figure(cmp, own, what_if), key="cmp", config=NO_BAR)
     table = pd.DataFrame(
-        {"source": cmp.sources, "raw": cmp.raw, "ReLU": cmp.relu, f"LeakyReLU {slope:g}": cmp.leaky,
-         "α ReLU": cmp.alpha_relu, "α LeakyReLU": cmp.alpha_leaky}
+        {"j": cmp.sources, "raw": tidy(cmp.raw), "e_ij": tidy(cmp.scores), "α_ij": tidy(cmp.alpha),
+         f"α if {what_if}": tidy(cmp.what_if_alpha)}
     ).sort_values("raw", ascending=False)  # fmt: skip
     st.dataframe(table, hide_index=True, height=min(36 + 35 * k, 250))
-    share = dead_share(t)
-    st.metric(f"Whole graph, layer {layer + 1}: raw scores < 0 (dead under ReLU)", f"{share:.1%}")
-    st.markdown("**Trained with each, everything else equal** (seed included):")
-    leaky = config.replace(activation="leaky_relu", negative_slope=slope)
-    twins(
-        resources.store(), data,
-        [(f"LeakyReLU α={slope:g}", (data.name, leaky, loaded.result.seed)),
-         ("ReLU", (data.name, config.replace(activation="relu"), loaded.result.seed))],
-        "ReLU / LeakyReLU model",
+    st.caption(f"e_ij and α_ij: this model's ({own}); the last column: the what-if.")
+    (st.caption if cmp.max_diff < 1e-4 else st.error)(
+        f"The function drawn (slope {fmt(cmp.slope)}) reproduces this model's own e_ij and α on these "
+        f"edges: max |difference| = {cmp.max_diff:.1e}."
+    )
+    st.metric(
+        f"Layer {layer + 1}: dead under ReLU (raw < 0)", fmt(dead_share(t), ".1%"),
+        help="The share of the whole graph's edges (self loops included) whose raw score is negative: "
+        "ReLU would send them to 0, with no gradient.",
     )  # fmt: skip
+
+    # 2. Real models, trained with each activation.
+    st.markdown("##### The model trained with ReLU (a real model, not a what-if)")
+    st.caption(
+        f"Each trained once, everything else equal (seed {seed} included); the first row is the model in use."
+    )
+    rows = [(_act_label(config), (data.name, config, seed))]
+    if not is_relu:
+        rows.append(("ReLU", (data.name, config.replace(activation="relu"), seed)))
+    if is_relu or prelu:
+        paper = config.replace(activation="leaky_relu", negative_slope=PAPER_SLOPE)
+        rows.append((_act_label(paper), (data.name, paper, seed)))
+    models = twins(resources.store(), data, rows, "ReLU / LeakyReLU model")
+    _compare_sentences(data, rows, models, seed, "the model in use")
 
 
 def math_panel(data: Data, loaded: Loaded, node: int, layer: int, head: int) -> None:
@@ -87,21 +155,21 @@ def math_panel(data: Data, loaded: Loaded, node: int, layer: int, head: int) -> 
     with c2:
         st.markdown(
             f"W h_i = [{_first(w.wh_i)}], "
-            f"‖W h_i‖ = {np.linalg.norm(w.wh_i):.3f}  \n"
-            f"a_dst · W h_i = **{w.dst_term:.4f}** (the same for every j)  \n"
+            f"‖W h_i‖ = {fmt(np.linalg.norm(w.wh_i))}  \n"
+            f"a_dst · W h_i = **{fmt(w.dst_term, '.4f')}** (the same for every j)  \n"
             f"h'_i (this head) = [{_first(w.head_out)}]"
         )
     rows = pd.DataFrame(
         {"j": w.sources, "W h_j (first 3)": [_first(v, 3) for v in w.wh_j],
-         "‖W h_j‖": np.linalg.norm(w.wh_j, axis=1), "a_src·W h_j": w.src_term,
-         "raw = sum of halves": w.raw, f"e_ij ({act})": w.scores, "α_ij": w.alpha}
+         "‖W h_j‖": tidy(np.linalg.norm(w.wh_j, axis=1)), "a_src·W h_j": tidy(w.src_term),
+         "raw = sum of halves": tidy(w.raw), f"e_ij ({act})": tidy(w.scores), "α_ij": tidy(w.alpha)}
     )  # fmt: skip
     st.dataframe(rows, hide_index=True, height=min(36 + 35 * len(rows), 280))
     combine = "concatenated, + bias, then ELU" if layer == 0 else "averaged over heads, + bias"
     st.markdown(
         f"All heads {combine}: [{_first(w.layer_out, 6)}]  \n"
         f"Logits [{_first(w.logits, len(w.logits))}] → softmax: "
-        f"**{data.class_names[int(np.argmax(w.probs))]}** with {w.probs.max():.1%}"
+        f"**{data.class_names[int(np.argmax(w.probs))]}** with {fmt(w.probs.max(), '.1%')}"
     )
     ok = w.max_diff < 1e-4
     (st.success if ok else st.error)(
@@ -109,16 +177,29 @@ def math_panel(data: Data, loaded: Loaded, node: int, layer: int, head: int) -> 
     )
     hood = np.unique(np.concatenate([[node], w.sources]))
     if len(hood) <= DENSE_MAX:
-        dv = dense_view(loaded.outputs.traces[layer], hood, head)
-        st.markdown(
-            "**The dense view textbook code uses**: the masked N×N score matrix (blank = −∞, no edge) "
-            f"and its row-wise softmax. Against the edge-list α: max |difference| = {dv.max_diff:.1e}."
-        )
-        d1, d2 = st.columns(2)
-        d1.plotly_chart(dense_figure(dv.scores, dv.nodes, "e_ij (−∞ off the edges)"), key="dense_e")
-        d2.plotly_chart(dense_figure(dv.alpha, dv.nodes, "α_ij = softmax per row"), key="dense_a")
+        _dense_section(loaded, hood, node, layer, head)
     else:
         st.caption(f"The dense N×N view is shown for nodes with at most {DENSE_MAX - 1} neighbours.")
+
+
+def _dense_section(loaded: Loaded, hood: np.ndarray, node: int, layer: int, head: int) -> None:
+    dv = loaded.cached(
+        ("dense", node, layer, head), lambda: dense_view(loaded.outputs.traces[layer], hood, head)
+    )
+    st.markdown(
+        "**The dense view textbook code uses**: the masked N×N score matrix (−∞ where j → i is no edge) "
+        f"and a softmax over each full row. Shown: the rows and columns of node {node} and its "
+        "neighbours; each row's sources that are not drawn are summed in the last column, so the "
+        "α shown are the model's, and each row sums to 1 with that column."
+    )
+    ok = dv.max_diff < 1e-4
+    (st.success if ok else st.error)(
+        f"All {len(dv.nodes)} rows shown against the model's edge-list α (every incoming edge, drawn or "
+        f"not, and each row's sum): max |difference| = {dv.max_diff:.1e}"
+    )
+    d1, d2 = st.columns(2)
+    d1.plotly_chart(dense_figure(dv, "scores"), key="dense_e", config=NO_BAR)
+    d2.plotly_chart(dense_figure(dv, "alpha"), key="dense_a", config=NO_BAR)
 
 
 def learns_panel(data: Data, loaded: Loaded) -> None:
@@ -131,49 +212,117 @@ def learns_panel(data: Data, loaded: Loaded) -> None:
         "Here, per epoch of this model's training: their gradient norm and how far they moved from their "
         "initial values."
     )
-    st.plotly_chart(learning_figure(history), key="learn", config={"displayModeBar": False})
+    st.plotly_chart(learning_figure(history), key="learn", config=NO_BAR)
     last = history[-1]
     st.caption(
-        f"After {last.epoch} epochs the attention parameters are {last.att_change:.3f} away from where they "
+        f"After {last.epoch} epochs the attention parameters are {fmt(last.att_change)} away from where they "
         f"started (in L2 norm); the last gradient norm was {last.att_grad_norm:.2e}."
     )
     config, seed = loaded.result.config, loaded.result.seed
-    st.markdown("**The ablation**: the same GAT with a_src, a_dst frozen at their initial values.")
-    learned, frozen = twins(
-        resources.store(), data,
-        [("attention learned", (data.name, config.replace(learn_attention=True), seed)),
-         ("attention frozen at initialisation", (data.name, config.replace(learn_attention=False), seed))],
-        "ablation model",
-    )  # fmt: skip
-    if learned is not None and frozen is not None:
-        gap = learned.result.test_acc - frozen.result.test_acc
-        st.markdown(
-            f"Learning the attention changes test accuracy by **{gap:+.1%}** here: frozen attention is "
-            "still a softmax over random scores, close to a fixed weighted mean of the neighbours, and on "
-            "Cora, where neighbours mostly share a label, that already works nearly as well."
-        )
+    st.markdown(
+        "**The ablation**: the same GAT with a_src, a_dst frozen at their initial values. Frozen "
+        "attention is still a softmax over scores, from random a_src, a_dst: a fixed weighting of "
+        "each node's neighbours."
+    )
+    rows = [
+        ("attention learned", (data.name, config.replace(learn_attention=True), seed)),
+        ("attention frozen at initialisation", (data.name, config.replace(learn_attention=False), seed)),
+    ]
+    models = twins(resources.store(), data, rows, "ablation model")
+    _compare_sentences(data, rows, models, seed, "the model in use" if config.learn_attention else "")
 
 
 def entropy_panel(data: Data, loaded: Loaded, node: int, layer: int, head: int | str) -> None:
     out = loaded.outputs
     ent = out.entropy[layer]
     values = (ent.mean(1) if head in ("mean", "max") else ent[:, head]).numpy()
-    uniform = uniform_entropy(out.edge_index, data.num_nodes).numpy()
+    deg = out.in_degree.numpy()
+    uniform = np.log(np.maximum(deg, 1))
     label = "mean over heads" if head in ("mean", "max") else f"head {head + 1}"
-    st.plotly_chart(
-        entropy_figure(values, uniform, float(values[node])), key="entropy", config={"displayModeBar": False}
-    )
-    gap = float(np.mean(uniform - values))
     st.markdown(
-        f"Layer {layer + 1}, {label}: the learned attention's entropy is on average **{gap:.3f} nats** below "
-        f"uniform (node {node}: {values[node]:.3f} vs {uniform[node]:.3f}). On Cora neighbours mostly share "
-        "a label, so averaging them evenly already works; attention has little reason to pick favourites "
-        "and stays close to uniform."
+        f"Layer {layer + 1}, {label}: one point per node. On the dashed line attention is spread evenly "
+        "over the incoming edges (self loop included); below it the node favours some neighbours. Click "
+        "a point to centre it; to list several nodes, choose box or lasso select in the chart's toolbar "
+        "(top right) and drag."
     )
+    gap = st.toggle(
+        "Plot the gap to uniform (entropy − log(in-degree))", key="entropy_gap",
+        help="On Cora attention is so close to uniform that the points hug y = x; the gap spreads them out.",
+    )  # fmt: skip
+    fig = loaded.cached(("entropy", layer, head, node, gap), lambda: entropy_scatter(values, deg, node, gap))
+    key = f"entropy-{layer}-{head}-{int(gap)}-{st.session_state.get('picks', 0)}"
+    chart, side = st.columns([1.6, 1])
+    with chart:
+        event = st.plotly_chart(
+            fig, key=key, on_select=functools.partial(_on_entropy_select, key),
+            selection_mode=("points", "box", "lasso"), config={"displaylogo": False},
+        )  # fmt: skip
+    with side:
+        st.markdown(
+            f"{uniformity_sentence(values, uniform)}  \n"
+            f"Node {node}: entropy {fmt(values[node])} nats against {fmt(uniform[node])} for uniform "
+            f"({int(deg[node])} incoming edges)."
+        )
+        picked, click = entropy_selection(event)
+        if picked and not click:
+            _selected_table(data, loaded, picked, values, uniform, deg, f"{key}-rows")
+
+
+def _selected_table(
+    data: Data, loaded: Loaded, nodes: list[int], values: np.ndarray, uniform: np.ndarray,
+    deg: np.ndarray, key: str,
+) -> None:  # fmt: skip
+    """The selected nodes, most peaked attention first; a row click centres the node."""
+    ids = np.asarray(nodes)
+    ratio = np.divide(values[ids], uniform[ids], out=np.ones(len(ids)), where=uniform[ids] > 0)
+    order = np.argsort(ratio, kind="stable")[:SELECTED_MAX]
+    ids = ids[order]
+    names = np.array(data.class_names)
+    pred = loaded.outputs.pred.numpy()
+    table = pd.DataFrame(
+        {"node": ids, "share of uniform": tidy(ratio[order], 3), "entropy": tidy(values[ids], 3),
+         "in-degree": deg[ids], "true": names[data.y.numpy()[ids]], "predicted": names[pred[ids]]}
+    )  # fmt: skip
+    more = f" (the {SELECTED_MAX} lowest shares of uniform listed)" if len(nodes) > SELECTED_MAX else ""
+    st.caption(f"{len(nodes)} nodes selected{more}. Click a row to centre it.")
+    st.dataframe(
+        table, hide_index=True, height=min(36 + 35 * len(ids), 320), key=key,
+        on_select=functools.partial(_on_row_select, key, [int(i) for i in ids]), selection_mode="single-row",
+    )  # fmt: skip
+
+
+def _on_entropy_select(key: str) -> None:
+    nodes, click = entropy_selection(st.session_state.get(key))
+    if click:
+        centre(st.session_state, nodes[0])
+
+
+def _on_row_select(key: str, ids: list[int]) -> None:
+    state = st.session_state.get(key)
+    rows = getattr(getattr(state, "selection", None), "rows", None) or []
+    if rows and 0 <= rows[0] < len(ids):
+        centre(st.session_state, ids[rows[0]])
+
+
+def _act_label(config: GATConfig) -> str:
+    if config.activation == "prelu":
+        return f"PReLU, learned slopes from {config.negative_slope:g}"
+    return "ReLU" if config.activation == "relu" else f"LeakyReLU α={config.negative_slope:g}"
+
+
+def _compare_sentences(
+    data: Data, rows: list[tuple[str, Key]], models: list[Loaded | None], seed: int, note: str = ""
+) -> None:
+    """The first row (`note` says what it is) against every other trained row, in rule-made sentences."""
+    first = models[0]
+    others = [(label, m.result.test_acc) for (label, _), m in zip(rows[1:], models[1:]) if m is not None]
+    if first is not None and others:
+        label = f"{rows[0][0]} ({note})" if note else rows[0][0]
+        st.markdown(compare_runs(label, first.result.test_acc, others, data.name, seed))
 
 
 def _first(values: np.ndarray, k: int = 4) -> str:
-    shown = ", ".join(f"{v:.3f}" for v in values[:k])
+    shown = ", ".join(fmt(v) for v in values[:k])
     return shown + (", …" if len(values) > k else "")
 
 
@@ -184,18 +333,21 @@ def twins(store: ModelStore, data: Data, rows: list[tuple[str, Key]], what: str)
     table = []
     for (label, _), model in zip(rows, loaded):
         if model is None:
-            table.append({"model": label, "test accuracy": "not trained yet"})
+            table.append({"model": label, "test acc.": "not trained yet"})
             continue
         first = model.outputs.traces[0]
         table.append(
             {
                 "model": label,
-                "test accuracy": f"{model.result.test_acc:.1%}",
-                "raw scores < 0, layer 1": f"{dead_share(first):.1%}",
-                "mean attention entropy, layer 1": f"{float(model.outputs.entropy[0].mean()):.3f} nats",
+                "test acc.": fmt(model.result.test_acc, ".1%"),
+                "raw < 0": fmt(dead_share(first), ".1%"),
+                "entropy": fmt(float(model.outputs.entropy[0].mean())),
             }
         )
     st.table(pd.DataFrame(table).set_index("model"))
+    st.caption(
+        "Layer 1: the share of raw scores below 0 (dead under ReLU) and the mean attention entropy in nats."
+    )
     missing = [key for (_, key), model in zip(rows, loaded) if model is None]
     if missing:
         if any(job is not None and job.running for job in map(store.job, missing)):
