@@ -91,13 +91,14 @@ def node_view(
     head: int | str,
     order_key: np.ndarray | None = None,
     max_nodes: int = MAX_NODES,
+    only: np.ndarray | None = None,
 ) -> NodeView:
     if not 0 <= layer < out.layers:
         raise ValueError(f"layer must be 1..{out.layers}")
     alpha = select_heads(out.alpha[layer], head).numpy()  # (E,)
     n = out.probs.size(0)
     nb = neighbourhood(
-        out.edge_index, n, centre, hops, order_key=order_key, weight=alpha, max_nodes=max_nodes
+        out.edge_index, n, centre, hops, order_key=order_key, weight=alpha, max_nodes=max_nodes, only=only
     )
     relative = relative_to_uniform(out.edge_index, torch.from_numpy(alpha), n).numpy()  # (E,)
     edge_alpha = alpha[nb.edge_ids]

@@ -65,12 +65,15 @@ def neighbourhood(
     order_key: np.ndarray | None = None,
     weight: np.ndarray | None = None,
     max_nodes: int = MAX_NODES,
+    only: np.ndarray | None = None,
 ) -> Neighbourhood:
     """The k-hop neighbourhood of `centre` on the attention graph `edge_index` (self loops
     included, GATConv order), with the edges along which messages flow towards the centre.
 
     order_key (N,): groups hop-1 nodes around the ring (e.g. class). weight (E,): per-edge
-    attention, used to keep the strongest hop-2 nodes when the cap bites.
+    attention, used to keep the strongest hop-2 nodes when the cap bites. only (node ids):
+    for 1 hop, draw just these neighbours (the heads grid's summary of a hub); the rest are
+    counted in `dropped_nodes`.
     """
     if not 0 <= centre < num_nodes:
         raise ValueError(f"node {centre} is not in 0..{num_nodes - 1}")
@@ -84,6 +87,9 @@ def neighbourhood(
     ring2 = np.flatnonzero(dist == 2)
     total = 1 + len(ring1) + len(ring2)
     dropped = 0
+    if only is not None and hops == 1:
+        kept = ring1[np.isin(ring1, only)]
+        dropped, ring1 = len(ring1) - len(kept), kept
     if total > max_nodes:
         keep2 = max(max_nodes - 1 - len(ring1), 0)
         strength = np.zeros(num_nodes)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import plotly.graph_objects as go
+import torch
 from plotly.subplots import make_subplots
 
 from gat_viz import edges
@@ -21,6 +22,7 @@ from gat_viz.explore import ModelOutputs, NodeView, node_view
 from gat_viz.plotting import _edge_traces, _range, fmt, node_categories, node_sizes
 
 PANEL_PX = 250  # height of one small multiple
+GRID_NEIGHBOURS = 40  # more spokes than this do not read in a 250 px panel (Cora's hub has 168)
 
 
 @dataclass(frozen=True)
@@ -66,10 +68,21 @@ def head_similarity(out: ModelOutputs, centre: int, layer: int) -> HeadSimilarit
 def head_views(
     out: ModelOutputs, centre: int, layer: int, order_key: np.ndarray | None = None
 ) -> list[tuple[str, NodeView]]:
-    """(label, view) per head, then the mean: the same nodes and layout in every panel."""
+    """(label, view) per head, then the mean: the same nodes and layout in every panel. A node
+    with more than `GRID_NEIGHBOURS` neighbours shows the ones some head attends to most (the
+    largest α over the heads); `nb.dropped_nodes` counts the rest."""
     labels: list[int | str] = [*range(out.heads(layer)), "mean"]
+    only = None
+    into = (out.edge_index[1] == centre) & (out.edge_index[0] != centre)
+    if int(into.sum()) > GRID_NEIGHBOURS:
+        strongest = out.alpha[layer][into].max(dim=1).values  # (k,) the largest α over the heads
+        top = torch.argsort(strongest, descending=True, stable=True)[:GRID_NEIGHBOURS]
+        only = out.edge_index[0][into][top].numpy()
     return [
-        (str(h + 1) if isinstance(h, int) else h, node_view(out, centre, 1, layer, h, order_key=order_key))
+        (
+            str(h + 1) if isinstance(h, int) else h,
+            node_view(out, centre, 1, layer, h, order_key=order_key, only=only),
+        )
         for h in labels
     ]
 

@@ -68,9 +68,9 @@ def click_and_time(page, node: int, x: float, y: float) -> tuple[float, float]:
     return graph, why
 
 
-def heads_grid_clicks(page, url: str, clicks: int) -> list[float]:
-    """Click → the heads grid redrawn with that head selected."""
-    page.goto(f"{url}/?node=1358&mode=heads+grid")
+def heads_grid_clicks(page, url: str, clicks: int, node: int) -> list[float]:
+    """Click → the heads grid of `node` redrawn with that head selected."""
+    page.goto(f"{url}/?node={node}&mode=heads+grid")
     wait_for_app(page)
     times = []
     for i in range(clicks):
@@ -100,7 +100,8 @@ def run(clicks: int = 20, seed: int = 0) -> dict[str, object]:
             page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg')
             cold_start = time.perf_counter() - started
             times, hub_times, why_times, cpu = _clicks(page, url, clicks, rng, pid)
-            grid_times = heads_grid_clicks(page, url, max(4, clicks // 3))
+            grid_times = heads_grid_clicks(page, url, max(4, clicks // 3), 33)  # 5 neighbours
+            hub_grid_times = heads_grid_clicks(page, url, max(4, clicks // 3), 1358)
         browser.close()
     every = times + hub_times
 
@@ -118,6 +119,7 @@ def run(clicks: int = 20, seed: int = 0) -> dict[str, object]:
         "why_p95_s": round(q95(why_times), 3),
         "heads_grid_clicks": len(grid_times),
         "heads_grid_median_s": round(statistics.median(grid_times), 3),
+        "hub_heads_grid_median_s": round(statistics.median(hub_grid_times), 3),
         # CPU seconds per click: what one click costs the server, and the browser drawing it
         # (on a class's own machines, not the server's).
         "cpu_per_click_s": {k: round(v / len(every), 3) for k, v in cpu.items()},

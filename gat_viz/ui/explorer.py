@@ -212,9 +212,16 @@ def _heads_grid(
         config={"displaylogo": False, "toImageButtonOptions": {"filename": f"node{node}_heads", "scale": 2}},
     )  # fmt: skip
     sim = loaded.cached(("similarity", node, layer), lambda: head_similarity(out, node, layer))
+    nb = views[-1][1].nb
+    summary = (
+        f" Drawn: the {len(nb.nodes) - 1} neighbours that some head attends to most; "
+        f"{nb.dropped_nodes} weaker ones are left out (the CSV has them all)."
+        if nb.dropped_nodes
+        else ""
+    )
     st.caption(
-        f"Node {node}'s neighbours, once per head of layer {layer + 1} and their mean, on one width scale. "
-        f"{sim.sentence} Click a panel's node to select that head."
+        f"Node {node}'s neighbours, once per head of layer {layer + 1} and their mean, on one width scale."
+        f"{summary} {sim.sentence} Click a panel's node to select that head."
     )
     return views[-1][1]
 
