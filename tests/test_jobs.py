@@ -88,3 +88,60 @@ def test_views_are_memoised(cora):
     make = lambda: calls.append(1) or len(calls)  # noqa: E731
     assert loaded.cached(("view", 1), make) == loaded.cached(("view", 1), make) == 1
     assert len(calls) == 1
+
+
+def test_a_newer_setting_supersedes_the_older(cora, tmp_path):
+    """One session moves a slider ten times: the trainings nobody waits for any more are
+    dropped (waiting) or cancelled (running); only the last setting is trained and kept."""
+    store = ModelStore(ModelCache(tmp_path, shipped=None), max_trainings=1)
+    keys = [("Cora", GATConfig(max_epochs=200, dropout=round(0.1 + 0.05 * k, 2)), 0) for k in range(10)]
+    jobs = []
+    for k, key in enumerate(keys):
+        if k:
+            store.release(keys[k - 1], "me")
+        jobs.append(store.start(key, cora, who="me"))
+        time.sleep(0.05)
+    wait(jobs[-1], timeout=300)
+    for job in jobs[:-1]:
+        wait(job)
+    assert jobs[-1].state == "done"
+    assert all(j.state == "dropped" for j in jobs[:-1]), [j.state for j in jobs]
+    kept = sorted(p.name for p in tmp_path.glob("*.safetensors"))
+    assert len(kept) == 1  # only the last setting reached the cache
+
+
+def test_a_setting_another_session_waits_for_keeps_training(cora, tmp_path):
+    store = ModelStore(ModelCache(tmp_path, shipped=None), max_trainings=1)
+    key = ("Cora", SMALL.replace(dropout=0.55), 0)
+    job = store.start(key, cora, who="a")
+    assert store.start(key, cora, who="b") is job
+    store.release(key, "a")  # b still waits for it
+    assert wait(job).state == "done"
+
+
+def test_training_runs_in_a_worker_process(cora, tmp_path):
+    import os
+
+    store = ModelStore(ModelCache(tmp_path, shipped=None))
+    assert store.pool is not None
+    job = wait(store.start(("Cora", SMALL.replace(dropout=0.45), 0), cora))
+    assert job.state == "done" and job.epoch == 8  # progress came back record by record
+    pids = {w for w in store.pool._pool._processes}  # the pool's worker processes
+    assert pids and os.getpid() not in pids
+
+
+def test_a_crashed_worker_is_reported_and_the_next_request_works(cora, tmp_path):
+    import os
+    import signal
+
+    store = ModelStore(ModelCache(tmp_path, shipped=None))
+    job = store.start(("Cora", GATConfig(max_epochs=400, dropout=0.35), 0), cora)
+    deadline = time.monotonic() + 120
+    while job.state != "training" or not job.history:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    for pid in list(store.pool._pool._processes):
+        os.kill(pid, signal.SIGKILL)
+    assert wait(job).state == "failed" and "stopped unexpectedly" in job.error
+    again = wait(store.start(("Cora", SMALL.replace(dropout=0.4), 0), cora))
+    assert again.state == "done"

@@ -1,26 +1,33 @@
-"""Models for the app: an in-memory LRU over the disk cache, and training jobs in background
-threads that survive widget interaction (Streamlit reruns) and are shared between sessions.
+"""Models for the app: an in-memory LRU over the disk cache, and training jobs that survive
+widget interaction (Streamlit reruns), are shared between sessions and follow them.
 
-No `st.*` call happens in a worker thread: the thread only updates its `Job`, and a fragment
-in the page polls it.
+A job's thread waits for its turn, then hands the training to a worker process
+(`gat_viz.workers`) and relays its progress; the server's Python stays free for clicks. No
+`st.*` call happens in a job thread: it only updates its `Job`, and a fragment in the page
+polls it. A job belongs to the sessions that want it: when the last one asks for another
+setting, a waiting job is dropped and a running one cancelled (`release`).
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 import traceback
 from collections import OrderedDict, deque
 from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from torch_geometric.data import Data
 
 from gat_viz.cache import ModelCache, entry_name
+from gat_viz.checkpoint import load_checkpoint
 from gat_viz.config import GATConfig
 from gat_viz.explore import ModelOutputs, model_outputs
 from gat_viz.train import EpochRecord, TrainingDiverged, TrainResult
+from gat_viz.workers import TrainingPool
 
 Key = tuple[str, GATConfig, int]  # dataset, config, seed
 T = TypeVar("T")
@@ -69,9 +76,11 @@ class Loaded:
 @dataclass
 class Job:
     key: Key
-    state: str = "waiting"  # waiting, training, done, failed
+    state: str = "waiting"  # waiting, training, done, failed, dropped (nobody wanted it any more)
     history: list[EpochRecord] = field(default_factory=list)
     error: str = ""
+    wanted: set[str] = field(default_factory=set)  # the sessions waiting for it
+    cancel: threading.Event = field(default_factory=threading.Event)
 
     @property
     def epoch(self) -> int:
@@ -87,7 +96,12 @@ class ModelStore:
     """One per server process (held by `st.cache_resource`)."""
 
     def __init__(
-        self, cache: ModelCache, max_models: int = 8, max_trainings: int = 1, notice: str = ""
+        self,
+        cache: ModelCache,
+        max_models: int = 8,
+        max_trainings: int = 1,
+        notice: str = "",
+        processes: bool = True,
     ) -> None:
         self.cache = cache
         self.notice = notice  # about the server's settings, shown on every page
@@ -99,6 +113,7 @@ class ModelStore:
         self._waiting: deque[Job] = deque()  # first come, first trained
         self._running = 0
         self._turn = threading.Condition(self._lock)
+        self.pool = shared_pool(max_trainings) if processes else None  # None: train in the job thread
 
     def get(self, key: Key, data: Data) -> Loaded | None:
         """In memory, else on disk (shipped or cached), else None."""
@@ -125,34 +140,71 @@ class ModelStore:
             place = next((i + 1 for i, j in enumerate(self._waiting) if j is job), 0)
             return self._running, place
 
-    def start(self, key: Key, data: Data) -> Job:
-        """The running job for this key, or a new one: two sessions share one training."""
+    def start(self, key: Key, data: Data, who: str = "") -> Job:
+        """The running job for this key, or a new one: two sessions share one training. `who`
+        (a session id) now wants it; see `release`."""
         with self._lock:
             job = self._jobs.get(key)
-            if job is not None and job.running:
-                return job
-            job = Job(key)
-            self._jobs[key] = job
-            self._waiting.append(job)
-        threading.Thread(target=self._run, args=(job, data), daemon=True, name=f"train-{key[0]}").start()
+            if job is None or not job.running:
+                job = Job(key)
+                self._jobs[key] = job
+                self._waiting.append(job)
+                new = True
+            else:
+                new = False
+            if who:
+                job.wanted.add(who)
+        if new:
+            threading.Thread(target=self._run, args=(job, data), daemon=True, name=f"train-{key[0]}").start()
         return job
+
+    def release(self, key: Key, who: str) -> None:
+        """`who` no longer waits for `key` (it asked for another setting). A job nobody else
+        wants is dropped from the line, or cancelled at its next epoch if it runs."""
+        with self._turn:
+            job = self._jobs.get(key)
+            if job is None or not job.running:
+                return
+            job.wanted.discard(who)
+            if job.wanted:
+                return
+            job.cancel.set()
+            if job.state == "waiting" and job in self._waiting:
+                self._waiting.remove(job)
+                job.state = "dropped"
+                self._turn.notify_all()
+
+    def warm(self) -> None:
+        """Start the training workers in the background (each imports torch: seconds)."""
+        if self.pool is not None:
+            self.pool.warm()
 
     def _run(self, job: Job, data: Data) -> None:
         with self._turn:
-            while self._running >= self.max_trainings or self._waiting[0] is not job:
+            while job.state == "waiting" and (
+                self._running >= self.max_trainings or self._waiting[0] is not job
+            ):
                 self._turn.wait()
+            if job.state == "dropped":
+                return
             self._waiting.popleft()
             self._running += 1
             job.state = "training"
             self._turn.notify_all()  # the next in line may fit too
-        _, config, seed = job.key
         try:
-            result, _ = self.cache.get_or_train(data, config, seed, on_epoch=job.history.append)
+            result = self._train(job, data) if self.pool is not None else self._train_here(job, data)
+            if result is None:
+                job.state = "dropped"
+                return
             source = f"trained just now ({result.epochs} epochs in {result.seconds:.1f} s)"
             self._keep(job.key, Loaded(result, model_outputs(result.model, data), source))
             job.state = "done"
         except TrainingDiverged as exc:
             job.state, job.error = "failed", str(exc)
+        except BrokenProcessPool:
+            self.pool.reset()  # type: ignore[union-attr]
+            job.state = "failed"
+            job.error = "the training process stopped unexpectedly (out of memory?); try again"
         except Exception as exc:
             traceback.print_exc()
             job.state, job.error = "failed", f"training failed: {type(exc).__name__}: {exc}"
@@ -161,6 +213,36 @@ class ModelStore:
                 self._running -= 1
                 self._turn.notify_all()
 
+    def _train_here(self, job: Job, data: Data) -> TrainResult | None:
+        _, config, seed = job.key
+        result, _ = self.cache.get_or_train(
+            data, config, seed, on_epoch=lambda r: job.history.append(r) or not job.cancel.is_set()
+        )
+        return None if result.stopped == "cancelled" else result
+
+    def _train(self, job: Job, data: Data) -> TrainResult | None:
+        """In a worker process; progress relayed every 0.1 s; the checkpoint comes back as a file."""
+        name, config, seed = job.key
+        cached = self.cache.get(data, config, seed)
+        if cached is not None:
+            return cached
+        handle = self.pool.submit(name, config.to_dict(), seed)  # type: ignore[union-attr]
+        while not handle.future.done():
+            handle.drain(job.history.append)
+            if job.cancel.is_set():
+                handle.cancel.set()
+            time.sleep(0.1)
+        handle.drain(job.history.append)
+        status, path = handle.future.result()  # re-raises TrainingDiverged, BrokenProcessPool
+        if status != "done":
+            return None
+        try:
+            result = load_checkpoint(path, data)
+        finally:
+            os.remove(path)
+        self.cache.put(result)
+        return result
+
     def _keep(self, key: Key, loaded: Loaded) -> Loaded:
         with self._lock:
             self._models[key] = loaded
@@ -168,3 +250,15 @@ class ModelStore:
             while len(self._models) > self.max_models:
                 self._models.popitem(last=False)
         return loaded
+
+
+_POOLS: dict[int, TrainingPool] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def shared_pool(workers: int) -> TrainingPool:
+    """One pool of worker processes per size, for the whole server (and the test session)."""
+    with _POOLS_LOCK:
+        if workers not in _POOLS:
+            _POOLS[workers] = TrainingPool(workers)
+        return _POOLS[workers]
