@@ -2,18 +2,38 @@
 
 A GAT faithful to PyG's `GATConv` and fast on CPU, with checkpoints, a model cache and a
 command line (`python -m gat_viz`). The Streamlit app lives in `gat_viz.ui` and `app.py`.
+
+The names below load on first use (PEP 562), so `import gat_viz` and the command line's
+`--help` do not pay for torch and torch_geometric (several seconds) until something needs them.
 """
 
-from gat_viz.cache import ModelCache
-from gat_viz.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from gat_viz.config import GATConfig
-from gat_viz.data import DatasetUnavailable, load_dataset
-from gat_viz.layers import AttentionGraph, AttentionTrace, GATLayer
-from gat_viz.model import GAT
-from gat_viz.train import EpochRecord, TrainingDiverged, TrainResult, evaluate, train
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+_EXPORTS = {  # public name -> the module that defines it
+    "GAT": "model",
+    "AttentionGraph": "layers",
+    "AttentionTrace": "layers",
+    "CheckpointError": "checkpoint",
+    "DatasetUnavailable": "data",
+    "EpochRecord": "train",
+    "GATConfig": "config",
+    "GATLayer": "layers",
+    "ModelCache": "cache",
+    "TrainResult": "train",
+    "TrainingDiverged": "train",
+    "evaluate": "train",
+    "load_checkpoint": "checkpoint",
+    "load_dataset": "data",
+    "save_checkpoint": "checkpoint",
+    "train": "train",
+}
 __all__ = [
     "GAT",
     "AttentionGraph",
@@ -31,4 +51,39 @@ __all__ = [
     "load_dataset",
     "save_checkpoint",
     "train",
-]
+]  # the keys of _EXPORTS (tests/test_package.py checks), spelt out for linters and type checkers
+
+if TYPE_CHECKING:
+    from gat_viz.cache import ModelCache
+    from gat_viz.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+    from gat_viz.config import GATConfig
+    from gat_viz.data import DatasetUnavailable, load_dataset
+    from gat_viz.layers import AttentionGraph, AttentionTrace, GATLayer
+    from gat_viz.model import GAT
+    from gat_viz.train import EpochRecord, TrainingDiverged, TrainResult, evaluate, train
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'gat_viz' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"gat_viz.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
+
+class _Package(types.ModuleType):
+    """`gat_viz.train` is the function `train`, as it always was. Python binds a submodule on its
+    package when it first loads it; this keeps the submodule `gat_viz.train` (still importable by
+    its full name) from taking the function's place."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "train" and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -1,26 +1,40 @@
-"""load_dataset(): the Planetoid citation graphs (Cora, CiteSeer, PubMed), offline-friendly.
+"""load_dataset(): the Planetoid citation graphs (Cora, CiteSeer, PubMed), offline and without pickle.
 
-The eight raw files are read with PyG's own reader (`read_planetoid_data`, what
-`torch_geometric.datasets.Planetoid` runs in `process()`), then `NormalizeFeatures` is applied.
-Nothing is written next to the raw files, so a read-only shared folder works. When the files
-are missing they are downloaded from Planetoid's own address; offline that fails with
-`DatasetUnavailable`, naming the files and the folder they belong in.
+Two routes, both giving exactly what `Planetoid(root, name, transform=NormalizeFeatures())` gives:
+- **Shipped** (Cora and CiteSeer, the default): `assets/data/<name>.safetensors`, generated from the
+  raw files by `python -m gat_viz data export --from DIR`. Safetensors holds plain arrays and a JSON
+  header, so loading runs no pickle, needs no network and writes nothing. The bag-of-words features
+  are binary, so the file keeps only where the ones are (CSR) and the rows are normalised on load by
+  `NormalizeFeatures` itself: bit for bit what Planetoid returns (a test compares the two).
+- **Raw** (`root=`, and PubMed, which is not shipped): the eight Planetoid files in
+  `<root>/<Name>/raw/`, root defaulting to `$GAT_VIZ_DATA`, read with PyG's own reader
+  (`read_planetoid_data`, what `Planetoid.process()` runs). Those files are Python pickles: trust
+  them before pointing at them. Nothing is written next to them, so a read-only folder works.
+  Missing files are downloaded from Planetoid's address; offline that fails with
+  `DatasetUnavailable`, naming the files and the folder they belong in.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from torch_geometric.data import Data
+if TYPE_CHECKING:  # torch and torch_geometric load when a dataset does, not with this module
+    from torch_geometric.data import Data
 
 DATASETS = ("Cora", "CiteSeer", "PubMed")
+SHIPPED = ("Cora", "CiteSeer")  # each well under 1 MB; PubMed's TF-IDF features would not be
 RAW_PARTS = ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")
 # Test accuracy of the GAT paper (Veličković et al., 2018, table 3): mean and std of 100 runs.
 PAPER_ACCURACY = {"Cora": (83.0, 0.7), "CiteSeer": (72.5, 0.7), "PubMed": (79.0, 0.3)}
-PROJECT_DATA = Path(__file__).resolve().parent.parent / "data"
+PACKAGE = Path(__file__).resolve().parent
+PROJECT_DATA = PACKAGE.parent / "data"  # in a checkout; git-ignored
+FORMAT = "gat_viz.planetoid/1"  # the shipped files' layout, in their metadata
+EXPORT_COMMAND = "python -m gat_viz data export --from DIR"
 
 CLASS_NAMES = {
     "Cora": (
@@ -33,7 +47,22 @@ CLASS_NAMES = {
 
 
 class DatasetUnavailable(RuntimeError):
-    """The raw files are missing and could not be downloaded."""
+    """The dataset's files are missing, unreadable, and could not be downloaded."""
+
+
+def assets_dir() -> Path:
+    """What the package ships (models/, data/): `gat_viz/assets/` once installed from a wheel,
+    `assets/` beside the package in a checkout or an editable install."""
+    installed = PACKAGE / "assets"
+    return installed if installed.is_dir() else PACKAGE.parent / "assets"
+
+
+def shipped_data_dir() -> Path:
+    return assets_dir() / "data"
+
+
+def shipped_file(name: str) -> Path:
+    return shipped_data_dir() / f"{canonical_name(name).lower()}.safetensors"
 
 
 def canonical_name(name: str) -> str:
@@ -45,11 +74,16 @@ def canonical_name(name: str) -> str:
 
 
 def data_root(root: str | os.PathLike[str] | None = None) -> Path:
-    """The folder holding `<Name>/raw/`: the argument, else $GAT_VIZ_DATA, else ./data."""
+    """The folder holding `<Name>/raw/`: the argument, else $GAT_VIZ_DATA, else `data/` in the
+    checkout, or `~/.cache/gat_viz/data` for a package installed from a wheel (never
+    site-packages)."""
     if root is not None:
         return Path(root)
     env = os.environ.get("GAT_VIZ_DATA")
-    return Path(env) if env else PROJECT_DATA
+    if env:
+        return Path(env)
+    installed = (PACKAGE / "assets").is_dir()
+    return Path.home() / ".cache" / "gat_viz" / "data" if installed else PROJECT_DATA
 
 
 def raw_files(name: str) -> list[str]:
@@ -59,29 +93,22 @@ def raw_files(name: str) -> list[str]:
 def load_dataset(name: str = "Cora", root: str | os.PathLike[str] | None = None) -> Data:
     """The standard public split (140/500/1000 on Cora) with row-normalised features.
 
-    The returned `Data` also carries `name`, `class_names` and `fingerprint` (a hash of the
-    graph, features and labels that checkpoints record).
+    Without `root`, Cora and CiteSeer come from the files shipped with the package; with `root`
+    (or for PubMed) from the raw Planetoid files under `root` (default `$GAT_VIZ_DATA`). The
+    returned `Data` also carries `name`, `class_names` and `fingerprint` (a hash of the graph,
+    features and labels that checkpoints record).
     """
-    from torch_geometric.io import read_planetoid_data
-    from torch_geometric.transforms import NormalizeFeatures
-
     name = canonical_name(name)
-    raw_dir = data_root(root) / name / "raw"
-    missing = [f for f in raw_files(name) if not (raw_dir / f).is_file()]
-    if missing:
-        _download(name, raw_dir, missing)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # scipy's deprecation notes from old pickles
-            data = read_planetoid_data(str(raw_dir), name)
-    except Exception as exc:  # corrupt or foreign raw files
-        raise DatasetUnavailable(
-            f"could not read the {name} files in {raw_dir}: {type(exc).__name__}: {exc}"
-        ) from exc
-    data = NormalizeFeatures()(data)
+    shipped = shipped_file(name)
+    if root is None and name in SHIPPED and shipped.is_file():
+        data = _read_shipped(name, shipped)  # sets and checks the fingerprint
+    else:
+        from torch_geometric.transforms import NormalizeFeatures
+
+        data = NormalizeFeatures()(_read_raw(name, data_root(root) / name / "raw"))
+        data.fingerprint = fingerprint(data)
     data.name = name
     data.class_names = list(CLASS_NAMES[name])
-    data.fingerprint = fingerprint(data)
     return data
 
 
@@ -92,6 +119,150 @@ def fingerprint(data: Data) -> str:
     for tensor in (data.edge_index, data.x, data.y, data.train_mask, data.val_mask, data.test_mask):
         digest.update(tensor.contiguous().numpy().tobytes())
     return digest.hexdigest()[:16]
+
+
+def export_dataset(name: str, raw_root: str | os.PathLike[str], out_dir: str | os.PathLike[str]) -> Path:
+    """Write `<out_dir>/<name>.safetensors` from the raw files in `<raw_root>/<Name>/raw/`.
+
+    The file is checked before it replaces an older one: read back, it must give exactly (torch.equal)
+    what the raw files give through `NormalizeFeatures`. The bytes depend only on the raw files.
+    """
+    import numpy as np
+    import torch
+    from safetensors.numpy import save_file
+    from torch_geometric.transforms import NormalizeFeatures
+
+    name = canonical_name(name)
+    if name not in SHIPPED:
+        raise ValueError(f"only {' and '.join(SHIPPED)} are exported (binary features); got {name}")
+    raw = _read_raw(name, Path(raw_root) / name / "raw", download=False)
+    if not bool(((raw.x == 0) | (raw.x == 1)).all()):
+        raise ValueError(f"{name}'s raw features are not binary: this format cannot hold them exactly")
+    rows, cols = raw.x.nonzero(as_tuple=True)  # row-major order: CSR
+    n, f, e = raw.num_nodes, raw.x.shape[1], raw.edge_index.shape[1]
+    arrays = {
+        "x_indptr": np.searchsorted(rows.numpy(), np.arange(n + 1)).astype(np.int32),  # (N+1,)
+        "x_indices": cols.numpy().astype(_index_dtype(f)),  # (nnz,) column of each 1
+        "edge_index": raw.edge_index.numpy().astype(_index_dtype(n)),  # (2, E), PyG's order
+        "y": raw.y.numpy().astype(np.uint8),  # (N,)
+        **{f"{s}_mask": getattr(raw, f"{s}_mask").numpy() for s in ("train", "val", "test")},  # (N,)
+    }
+    expected = NormalizeFeatures()(raw)
+    expected.name, expected.class_names = name, list(CLASS_NAMES[name])
+    meta = {  # one JSON string: safetensors would write separate keys in a random order
+        "format": FORMAT,
+        "name": name,
+        "num_nodes": n,
+        "num_features": f,
+        "num_edges": e,
+        "class_names": list(CLASS_NAMES[name]),
+        "fingerprint": fingerprint(expected),
+        "features": "binary bag of words as CSR (x_indptr, x_indices); NormalizeFeatures on load",
+        "source": f"the raw Planetoid files ind.{name.lower()}.* read by torch_geometric's "
+        f"read_planetoid_data; regenerate with: {EXPORT_COMMAND}",
+    }
+    out = Path(out_dir) / f"{name.lower()}.safetensors"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        save_file(arrays, str(tmp), metadata={"dataset": json.dumps(meta)})
+        back = _read_shipped(name, tmp)
+        for key in ("x", "edge_index", "y", "train_mask", "val_mask", "test_mask"):
+            if not torch.equal(getattr(back, key), getattr(expected, key)):
+                raise RuntimeError(f"{name}: {key} differs after the round trip; nothing written")
+        tmp.chmod(0o644)  # a file to ship: readable by all, like the rest of the checkout
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out
+
+
+def _index_dtype(bound: int) -> type:
+    """The smallest of uint16 and int32 that holds indices below `bound`."""
+    import numpy as np
+
+    return np.uint16 if bound <= np.iinfo(np.uint16).max + 1 else np.int32
+
+
+def _read_shipped(name: str, path: Path) -> Data:
+    """A shipped file: arrays and a JSON header, no pickle. Any inconsistency is `DatasetUnavailable`."""
+    import numpy as np
+    import torch
+    from safetensors import safe_open
+    from torch_geometric.data import Data
+    from torch_geometric.transforms import NormalizeFeatures
+
+    def broken(why: str) -> DatasetUnavailable:
+        return DatasetUnavailable(
+            f"the shipped {name} file {path} is unusable ({why}); regenerate it with "
+            f"{EXPORT_COMMAND}, or set GAT_VIZ_DATA and pass root= to read the raw files"
+        )
+
+    try:
+        with safe_open(str(path), framework="np") as f:
+            meta = json.loads((f.metadata() or {})["dataset"])
+            if not isinstance(meta, dict):
+                raise ValueError("the metadata is not a JSON object")
+            arrays = {key: f.get_tensor(key) for key in f.keys()}
+        n, num_features = int(meta["num_nodes"]), int(meta["num_features"])
+        indptr, indices = arrays["x_indptr"].astype(np.int64), arrays["x_indices"].astype(np.int64)
+        edge_index = arrays["edge_index"].astype(np.int64)
+        masks = {key: arrays[key] for key in ("train_mask", "val_mask", "test_mask")}
+        y = arrays["y"].astype(np.int64)
+    except Exception as exc:  # not safetensors, truncated, missing keys or metadata
+        raise broken(f"{type(exc).__name__}: {exc}") from exc
+    if meta.get("format") != FORMAT or meta.get("name") != name:
+        raise broken(f"format {meta.get('format')!r} for {meta.get('name')!r}, expected {FORMAT!r}")
+    if meta.get("class_names") != list(CLASS_NAMES[name]):
+        raise broken(f"class names {meta.get('class_names')!r}, expected {list(CLASS_NAMES[name])!r}")
+    if not (
+        0 < n <= 10**6 and 0 < num_features <= 10**5 and n * num_features <= 2**28  # x below 1 GB
+        and indptr.shape == (n + 1,) and indptr[0] == 0 and indptr[-1] == indices.size
+        and (np.diff(indptr) >= 0).all() and ((indices >= 0) & (indices < num_features)).all()
+        and edge_index.ndim == 2 and edge_index.shape[0] == 2
+        and ((edge_index >= 0) & (edge_index < n)).all()
+        and y.shape == (n,) and ((y >= 0) & (y < len(CLASS_NAMES[name]))).all()
+        and all(m.shape == (n,) and m.dtype == np.bool_ for m in masks.values())
+    ):  # fmt: skip
+        raise broken("inconsistent sizes or indices")
+    x = torch.zeros(n, num_features)  # (N, F) float32, as Planetoid's
+    rows = torch.repeat_interleave(torch.arange(n), torch.from_numpy(np.diff(indptr)))
+    x[rows, torch.from_numpy(indices)] = 1.0
+    data = NormalizeFeatures()(
+        Data(
+            x=x, edge_index=torch.from_numpy(edge_index), y=torch.from_numpy(y),
+            **{key: torch.from_numpy(m.copy()) for key, m in masks.items()},
+        )
+    )  # fmt: skip
+    data.fingerprint = fingerprint(data)
+    if data.fingerprint != meta.get("fingerprint"):
+        raise broken("its contents do not match the fingerprint in its header")
+    return data
+
+
+def _read_raw(name: str, raw_dir: Path, download: bool = True) -> Data:
+    """The raw Planetoid files through PyG's reader, features not yet normalised."""
+    from torch_geometric.io import read_planetoid_data
+
+    for folder in (raw_dir.parent.parent, raw_dir.parent, raw_dir):
+        if folder.exists() and not folder.is_dir():
+            raise DatasetUnavailable(
+                f"{folder} is a file, not a folder: GAT_VIZ_DATA (or root) must name the folder "
+                f"holding {name}/raw/"
+            )
+    missing = [f for f in raw_files(name) if not (raw_dir / f).is_file()]
+    if missing and not download:
+        raise DatasetUnavailable(f"{name}: missing {', '.join(missing)} in {raw_dir}")
+    if missing:
+        _download(name, raw_dir, missing)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # scipy's deprecation notes from old pickles
+            return read_planetoid_data(str(raw_dir), name)
+    except Exception as exc:  # corrupt or foreign raw files
+        raise DatasetUnavailable(
+            f"could not read the {name} files in {raw_dir}: {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def _download(name: str, raw_dir: Path, missing: list[str]) -> None:

@@ -66,6 +66,14 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("GAT_VIZ_CACHE", str(tmp_path_factory.mktemp("cache")))
 
 
+_SERVER_CACHES: dict[str, str] = {}
+
+
+def app_server_cache(url: str) -> str:
+    """The model cache folder of the `app_server` at `url`."""
+    return _SERVER_CACHES[url]
+
+
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory):
     """One Streamlit server for the browser tests, with its own model cache."""
@@ -73,6 +81,7 @@ def app_server(tmp_path_factory):
 
     cache = tmp_path_factory.mktemp("server-cache")
     with streamlit_server(env={"GAT_VIZ_CACHE": str(cache)}) as url:
+        _SERVER_CACHES[url] = str(cache)
         yield url
 
 

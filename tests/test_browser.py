@@ -2,11 +2,12 @@
 
 import re
 import time
+from pathlib import Path
 
 import pytest
 
 from tests.browser import FIND_JS, TITLE_JS, wait_for_app
-from tests.conftest import ROOT
+from tests.conftest import ROOT, app_server_cache
 
 pytestmark = pytest.mark.browser
 SHOTS = ROOT / "tests" / "artifacts"
@@ -181,7 +182,11 @@ def test_moving_the_slope_slider_trains_and_redraws(app_server, page, cora):
     slider.press("ArrowRight")  # 0.20 -> 0.25: not shipped, so it trains
     sidebar = page.locator('[data-testid="stSidebar"]')
     sidebar.get_by_text("training it now").wait_for(timeout=30_000)
-    sidebar.get_by_text(re.compile(r"epoch \d+ of at most")).wait_for(timeout=30_000)
+    sidebar.get_by_text(re.compile(r"epoch \d+: \d+ of 100 epochs without a better")).wait_for(timeout=30_000)
+    # the page says it still shows the previous model, and the slider says its value is training
+    assert "Still showing the previous model:" in page.inner_text("body")
+    assert "α=0.25 training…" in page.inner_text("body")
+    assert sidebar.get_by_text("LeakyReLU negative slope α · training…").count() == 1
     page.screenshot(path=str(SHOTS / "training.png"), full_page=True)
     start = time.monotonic()
     # Meanwhile the previous model stays explorable, where it was: nothing jumps under the pointer.
@@ -193,12 +198,29 @@ def test_moving_the_slope_slider_trains_and_redraws(app_server, page, cora):
     wait_for_app(page)
     page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg')
     body = page.inner_text("body")
-    assert "training it now" not in body
+    assert "training it now" not in body and "training…" not in body
     assert re.search(r"Model: Cora, 8×8 heads, LeakyReLU α=0.25, .* trained just now", body)
     assert chart_top(page) == top
     print(re.search(r"trained just now \([^)]*\)", body).group(0))
     print(f"trained and redrawn in {time.monotonic() - start:.1f} s")
     assert time.monotonic() - start < 180
+
+
+def test_ten_quick_slider_steps_train_at_most_two_models(app_server, page, cora, tmp_path_factory):
+    """Arrow key ten times on Dropout: the settings left behind are dropped or cancelled."""
+    cache = Path(app_server_cache(app_server))
+    before = set(cache.glob("*.safetensors"))
+    open_app(page, app_server)
+    slider = page.get_by_role("slider", name=re.compile("^Dropout"))
+    slider.focus()
+    for _ in range(10):
+        slider.press("ArrowLeft")  # 0.60 -> 0.10 in ten steps of 0.05
+        page.wait_for_timeout(120)
+    page.wait_for_function("() => document.body.innerText.includes('dropout 0.1')", timeout=240_000)
+    page.wait_for_function("() => document.body.innerText.includes('trained just now')", timeout=240_000)
+    wait_for_app(page)
+    written = set(cache.glob("*.safetensors")) - before
+    assert 1 <= len(written) <= 2, sorted(p.name for p in written)
 
 
 def test_a_diverging_learning_rate_is_stopped_and_the_model_kept(app_server, page, cora):
@@ -214,7 +236,9 @@ def test_a_diverging_learning_rate_is_stopped_and_the_model_kept(app_server, pag
     assert re.search(r"training loss reached [\d.]+, more than 10× .* learning rate 1;", error), error
     assert "Try a smaller learning rate" in error
     body = page.inner_text("body")
-    assert "Model: Cora, 8×8 heads, LeakyReLU α=0.2, dropout 0.6, seed 0" in body  # the last good model stays
+    # the last good model stays, and the page says why
+    assert "Still showing the previous model: Cora, 8×8 heads, LeakyReLU α=0.2, dropout 0.6, seed 0" in body
+    assert "lr=1.0 failed: see the sidebar" in body, body[body.find("previous model"):][:300]
     assert "Cora node 5:" in chart_title(page) and "nan" not in body.lower().split("model:")[1][:200]
     assert "Traceback" not in body and page.js_errors == []
     page.screenshot(path=str(SHOTS / "diverged.png"), full_page=True)

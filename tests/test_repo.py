@@ -26,6 +26,30 @@ def test_ruff_is_clean():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def test_pyproject_declares_what_requirements_txt_lists():
+    """One source of truth: pyproject.toml takes its dependencies from requirements.txt, so every
+    line there must be a plain requirement (setuptools reads no pip options such as -r or
+    --index-url), torch stays pinned, and the test extra matches tests/requirements.txt."""
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "dependencies" in project["project"]["dynamic"] and "dependencies" not in project["project"]
+    assert project["tool"]["setuptools"]["dynamic"]["dependencies"] == {"file": ["requirements.txt"]}
+
+    def lines(path):
+        text = (ROOT / path).read_text().splitlines()
+        return [line.split("#")[0].strip() for line in text if line.split("#")[0].strip()]
+
+    runtime = [Requirement(line) for line in lines("requirements.txt")]  # raises on a pip option
+    assert {r.name: str(r.specifier) for r in runtime}["torch"] == "==2.13.0"
+    test_lines = lines("tests/requirements.txt")
+    assert test_lines[0] == "-r ../requirements.txt"
+    assert sorted(map(str, map(Requirement, test_lines[1:]))) == sorted(
+        str(Requirement(r)) for r in project["project"]["optional-dependencies"]["test"]
+    )
+    assert project["project"]["scripts"] == {"gat-viz": "gat_viz.cli:main"}
+
+
 def test_no_planetoid_files_in_the_repository():
     tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout
     assert not re.search(r"ind\.(cora|citeseer|pubmed)\.", tracked)

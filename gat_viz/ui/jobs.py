@@ -114,6 +114,7 @@ class ModelStore:
         self._running = 0
         self._turn = threading.Condition(self._lock)
         self.pool = shared_pool(max_trainings) if processes else None  # None: train in the job thread
+        self._warmed = False
 
     def get(self, key: Key, data: Data) -> Loaded | None:
         """In memory, else on disk (shipped or cached), else None."""
@@ -129,6 +130,15 @@ class ModelStore:
         return self._keep(
             key, Loaded(result, model_outputs(result.model, data), "shipped" if shipped else "disk cache")
         )
+
+    def has(self, key: Key) -> bool:
+        """In memory or on disk: `get` would return it without training."""
+        with self._lock:
+            if key in self._models:
+                return True
+        name, config, seed = key
+        folders = [self.cache.folder] + ([self.cache.shipped] if self.cache.shipped is not None else [])
+        return any((f / entry_name(name, config, seed)).is_file() for f in folders)
 
     def job(self, key: Key) -> Job | None:
         with self._lock:
@@ -175,9 +185,16 @@ class ModelStore:
                 self._turn.notify_all()
 
     def warm(self) -> None:
-        """Start the training workers in the background (each imports torch: seconds)."""
-        if self.pool is not None:
+        """Start the training workers in the background (each imports torch: seconds), once,
+        after the first page is drawn, so the first slider move does not wait for them."""
+        with self._lock:
+            if self.pool is None or self._warmed:
+                return
+            self._warmed = True
+        try:
             self.pool.warm()
+        except Exception:  # the page must not fail for it: the first training will try again
+            traceback.print_exc()
 
     def _run(self, job: Job, data: Data) -> None:
         with self._turn:

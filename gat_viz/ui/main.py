@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from gat_viz.config import GATConfig
 from gat_viz.data import PAPER_ACCURACY, DatasetUnavailable
 from gat_viz.ui import explorer, resources, sidebar, training
 from gat_viz.ui.state import check_dataset
@@ -15,6 +16,8 @@ COMPACT_CSS = """<style>
 .block-container, [data-testid="stMainBlockContainer"] {padding-top: 3rem; padding-bottom: 1rem;}
 [data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] {gap: 0.45rem;}
 [data-testid="stMainBlockContainer"] h4 {padding: 0 0 0.1rem 0;}
+/* two lines kept for the model line, so that a longer one (a training) moves nothing below it */
+.st-key-model_line {min-height: 3rem;}
 </style>"""
 
 
@@ -22,14 +25,19 @@ def main() -> None:
     st.set_page_config(page_title=TITLE, page_icon=":material/hub:", layout="wide")
     st.html(COMPACT_CSS)
     notes = check_dataset(st.query_params)
-    name, config, seed = sidebar.model_setting()
+    store = resources.store()
+    shown = st.session_state.get("shown")
+    wanted = sidebar.requested()
+    pending = frozenset()
+    if shown is not None and tuple(wanted) != tuple(shown) and not store.has(wanted):
+        pending = sidebar.pending_fields(wanted[1], shown[1])
+    name, config, seed = sidebar.model_setting(pending)
     st.markdown(f"#### {TITLE}")
     try:
         data = resources.dataset(name)
     except DatasetUnavailable as exc:
         st.error(f"The {name} data is not available. {exc}")
         return
-    store = resources.store()
     key = (name, config, seed)
     if store.notice:
         st.warning(store.notice)
@@ -41,15 +49,34 @@ def main() -> None:
         if loaded is None:
             st.info("Training a model for this setting: its progress is in the sidebar.")
             return
+        # Said in the model line itself, which keeps its place: nothing below it moves.
+        head = "**Still showing the previous model:**"
+        job = store.job(key)
+        if job is not None and job.state == "failed":
+            tail = f":red[**{_changes(config, previous[1])}** failed: see the sidebar]"
+        else:
+            tail = f":orange[**{_changes(config, previous[1])}** training…]"
     else:
         st.session_state["shown"] = key
+        training.settled(store, key)
+        head, tail = "**Model:**", loaded.source
     result = loaded.result
     mean, std = PAPER_ACCURACY[name]
-    st.caption(
-        f"**Model:** {name}, {result.config.label()}, seed {result.seed} · **test accuracy at best "
-        f"validation {result.test_acc:.1%}** (one run, epoch {result.best_epoch}; paper: {mean} ± "
-        f"{std}, 100 runs) · {loaded.source}"
+    st.container(key="model_line").caption(
+        f"{head} {name}, {result.config.label()}, seed {result.seed} · **test accuracy at best "
+        f"validation {result.test_acc:.1%}** (one run; paper: {mean} ± {std}, 100 runs) · {tail}"
     )
     if not store.cache.writable:
         st.caption("The model cache folder cannot be written: models trained now are kept in memory only.")
     explorer.view(data, loaded, notes)
+    store.warm()  # training workers start now that the page is drawn
+
+
+NAMES = {"negative_slope": "α", "max_epochs": "max epochs", "weight_decay": "weight decay"}
+
+
+def _changes(wanted: GATConfig, shown: GATConfig) -> str:
+    """'α=0.25, dropout=0.5': the new setting, by what differs from the model on screen."""
+    a, b = wanted.to_dict(), shown.to_dict()
+    parts = [f"{NAMES.get(k, k)}={a[k]}" for k in a if a[k] != b.get(k)]
+    return ", ".join(parts) or "the new setting"

@@ -12,20 +12,53 @@ ACTIVATIONS = {"LeakyReLU": "leaky_relu", "ReLU": "relu", "PReLU (learned slope 
 LEARNING_RATES = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 
 
-def model_setting() -> tuple[str, GATConfig, int]:
-    """(dataset, config, seed) from the sidebar widgets; defaults are the paper's."""
+PENDING = " · training…"  # appended to the label of a slider whose value the shown model lacks
+
+
+def requested(state: dict | None = None) -> tuple[str, GATConfig, int]:
+    """The setting the widgets hold, read before they are drawn (their values persist in the
+    session state under their keys), so the page knows which ones are still training."""
+    state = st.session_state if state is None else state
+    d = GATConfig()
+    config = GATConfig(
+        hidden=state.get("hidden", d.hidden), heads=state.get("heads", d.heads),
+        dropout=round(state.get("dropout", d.dropout), 2),
+        negative_slope=round(state.get("slope", d.negative_slope), 2),
+        activation=ACTIVATIONS[state.get("activation", next(iter(ACTIVATIONS)))],
+        lr=state.get("lr", d.lr), max_epochs=state.get("max_epochs", d.max_epochs),
+    )  # fmt: skip
+    return state.get("dataset", DATASETS[0]), config, int(state.get("seed", 0))
+
+
+def pending_fields(wanted: GATConfig, shown: GATConfig | None) -> frozenset[str]:
+    """Config fields whose requested value differs from the model on screen."""
+    if shown is None:
+        return frozenset()
+    a, b = wanted.to_dict(), shown.to_dict()
+    return frozenset(k for k in a if a[k] != b.get(k))
+
+
+def model_setting(pending: frozenset[str] = frozenset()) -> tuple[str, GATConfig, int]:
+    """(dataset, config, seed) from the sidebar widgets; defaults are the paper's. Sliders for
+    the `pending` fields (a training for them runs) say so in their label."""
     sb = st.sidebar
     name = sb.selectbox("Dataset", DATASETS, key="dataset", bind="query-params")
     sb.subheader("Model")
     d = GATConfig()
+
+    def label(text: str, field: str) -> str:
+        return text + (PENDING if field in pending else "")
+
     slope = sb.slider(
-        "LeakyReLU negative slope α", 0.0, 1.0, d.negative_slope, 0.05, key="slope",
+        label("LeakyReLU negative slope α", "negative_slope"), 0.0, 1.0, d.negative_slope, 0.05, key="slope",
         help="The slope for negative attention scores. 0 is ReLU: negative scores tie at 0.",
     )  # fmt: skip
-    heads = sb.slider("Heads", 1, 16, d.heads, key="heads", help="Attention heads in layer 1")
-    dropout = sb.slider("Dropout", 0.0, 0.9, d.dropout, 0.05, key="dropout", help="On inputs and attention")
+    heads = sb.slider(label("Heads", "heads"), 1, 16, d.heads, key="heads", help="Attention heads in layer 1")
+    dropout = sb.slider(
+        label("Dropout", "dropout"), 0.0, 0.9, d.dropout, 0.05, key="dropout", help="On inputs and attention"
+    )
     with sb.expander("Advanced"):
-        hidden = st.slider("Hidden units per head", 1, 64, d.hidden, key="hidden")
+        hidden = st.slider(label("Hidden units per head", "hidden"), 1, 64, d.hidden, key="hidden")
         activation = st.selectbox("Activation", list(ACTIVATIONS), key="activation")
         seed = st.number_input("Seed", 0, 9999, 0, key="seed")
         max_epochs = st.slider("Max epochs", 10, 2000, d.max_epochs, 10, key="max_epochs")

@@ -4,20 +4,43 @@ pointer when it starts or ends. A fragment polls the background job every second
 
 from __future__ import annotations
 
+import math
+
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 from torch_geometric.data import Data
 
 from gat_viz.teaching_plots import training_curve
 from gat_viz.ui.jobs import MAX_TRAININGS_ENV, Job, Key, ModelStore
 
 
+def _session() -> str:
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx else "local"
+
+
+def settled(store: ModelStore, key: Key) -> None:
+    """The model for `key` is on screen: a training this session still waited for (another
+    setting, left behind) is released."""
+    waiting = st.session_state.pop("training_key", None)
+    if waiting is not None and waiting != key:
+        store.release(waiting, _session())
+
+
 def progress_panel(store: ModelStore, key: Key, data: Data) -> None:
     name, config, seed = key
+    who = _session()
+    before = st.session_state.get("training_key")
+    if before is not None and before != key:
+        store.release(before, who)  # a newer setting supersedes the older one
+    st.session_state["training_key"] = key
     job = store.job(key)
     # "Try again" is consumed once: a setting that fails again must not restart on every rerun.
     retry = st.session_state.pop("retry", None) == key
-    if job is None or (job.state == "failed" and retry):
-        job = store.start(key, data)
+    if job is None or job.state == "dropped" or (job.state == "failed" and retry):
+        job = store.start(key, data, who)
+    elif job.running:
+        store.start(key, data, who)  # joins it: this session waits for it too
     with st.sidebar:
         st.subheader("Training")
         st.caption(f"No stored model for {name}, {config.label()}, seed {seed}: training it now.")
@@ -32,6 +55,9 @@ def _poll(store: ModelStore, key: Key, max_epochs: int) -> None:
     if job.state == "done":
         st.rerun()
     if job.state == "failed":
+        if st.session_state.get("failure_shown") != key:  # once: the page's model line says so too
+            st.session_state["failure_shown"] = key
+            st.rerun()
         st.error(job.error)
         st.button("Try again", on_click=lambda: st.session_state.update(retry=key))
         return
@@ -39,11 +65,33 @@ def _poll(store: ModelStore, key: Key, max_epochs: int) -> None:
         st.info(_waiting(store, job))
         return
     last = job.history[-1] if job.history else None
-    st.progress(min(job.epoch / max_epochs, 1.0), text=f"epoch {job.epoch} of at most {max_epochs}")
+    patience = key[1].patience
+    waited = since_improvement(job.history)
+    st.progress(
+        min(waited / patience, 1.0),
+        text=f"epoch {job.epoch}: {waited} of {patience} epochs without a better validation score",
+    )
+    st.caption(
+        f"Training stops when validation loss and accuracy have not improved for {patience} epochs "
+        f"(at epoch {max_epochs} at the latest); the bar fills as that count grows and empties "
+        "whenever validation improves."
+    )
     if last is not None:
         st.caption(f"training loss {last.loss:.3f} · validation accuracy {last.val_acc:.1%}")
         st.plotly_chart(training_curve(list(job.history)), key="curve", config={"staticPlot": True})
     st.caption("Usually 5–20 s. Keep exploring the current model; the page switches when it is done.")
+
+
+def since_improvement(history: list) -> int:
+    """Epochs since validation loss or accuracy last improved: the count that early stopping
+    compares with the patience (the paper's rule, as in `train`)."""
+    best_acc, best_loss, waited = -math.inf, math.inf, 0
+    for r in history:
+        if r.val_acc >= best_acc or r.val_loss <= best_loss:
+            best_acc, best_loss, waited = max(best_acc, r.val_acc), min(best_loss, r.val_loss), 0
+        else:
+            waited += 1
+    return waited
 
 
 def _waiting(store: ModelStore, job: Job) -> str:
