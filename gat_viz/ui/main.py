@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from gat_viz.config import GATConfig
 from gat_viz.data import PAPER_ACCURACY, DatasetUnavailable
-from gat_viz.ui import explorer, resources, sidebar, training
+from gat_viz.ui import explorer, frame, resources, sidebar, training
 from gat_viz.ui.state import check_dataset
 
-TITLE = "GAT Attention Explorer"
-# A compact page, so that the graph fits a 1280×720 projector without scrolling: less padding
-# above the first element and between elements.
-COMPACT_CSS = """<style>
-.block-container, [data-testid="stMainBlockContainer"] {padding-top: 3rem; padding-bottom: 1rem;}
-[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] {gap: 0.45rem;}
-[data-testid="stMainBlockContainer"] h4 {padding: 0 0 0.1rem 0;}
-/* two lines kept for the model line, so that a longer one (a training) moves nothing below it */
-.st-key-model_line {min-height: 3rem;}
-</style>"""
 
-
-def main() -> None:
-    st.set_page_config(page_title=TITLE, page_icon=":material/hub:", layout="wide")
-    st.html(COMPACT_CSS)
+def main(model_line: DeltaGenerator | None = None) -> None:
+    """The page; `model_line` is the slot `frame.start` drew (title and loading note) before
+    the heavy imports. Without it (a test calling main alone), the frame is drawn here."""
+    if model_line is None:
+        model_line = frame.start()
     notes = check_dataset(st.query_params)
     store = resources.store()
     shown = st.session_state.get("shown")
@@ -32,7 +24,6 @@ def main() -> None:
     if shown is not None and tuple(wanted) != tuple(shown) and not store.has(wanted):
         pending = sidebar.pending_fields(wanted[1], shown[1])
     name, config, seed = sidebar.model_setting(pending)
-    st.markdown(f"#### {TITLE}")
     try:
         data = resources.dataset(name)
     except DatasetUnavailable as exc:
@@ -47,7 +38,7 @@ def main() -> None:
         previous = st.session_state.get("shown")
         loaded = store.get(previous, data) if previous and previous[0] == name else None
         if loaded is None:
-            st.info("Training a model for this setting: its progress is in the sidebar.")
+            model_line.caption("Training a model for this setting: its progress is in the sidebar.")
             return
         # Said in the model line itself, which keeps its place: nothing below it moves.
         head = "**Still showing the previous model:**"
@@ -62,7 +53,7 @@ def main() -> None:
         head, tail = "**Model:**", loaded.source
     result = loaded.result
     mean, std = PAPER_ACCURACY[name]
-    st.container(key="model_line").caption(
+    model_line.caption(
         f"{head} {name}, {result.config.label()}, seed {result.seed} · **test accuracy at best "
         f"validation {result.test_acc:.1%}** (one run; paper: {mean} ± {std}, 100 runs) · {tail}"
     )
