@@ -12,24 +12,42 @@ the next submit builds a new pool.
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import os
 import queue
+import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from multiprocessing.managers import SyncManager
 from pathlib import Path
 from typing import Any
 
 _DATA: dict[str, Any] = {}  # in a worker: datasets by name, loaded once
 
 
+def _exit_with_parent() -> None:
+    """In a worker or the manager: leave when the server that started us is gone (a killed
+    server runs no clean-up; orphaned workers would hold memory and cores for ever)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
+
+
 def _warm(root: str | None) -> None:
     """Worker initialiser: import the heavy modules and pin one thread (the server's other
     trainings and page work share the cores)."""
+    _exit_with_parent()
     import torch
 
     torch.set_num_threads(1)
@@ -95,13 +113,15 @@ class TrainingPool:
         self._pool: ProcessPoolExecutor | None = None
         self._manager: Any = None
         self.folder = Path(tempfile.mkdtemp(prefix="gat_viz-trained-"))
+        atexit.register(self.close)
 
     def _ensure(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
                 ctx = multiprocessing.get_context("spawn")  # never fork a threaded server
                 if self._manager is None:
-                    self._manager = ctx.Manager()
+                    self._manager = SyncManager(ctx=ctx)
+                    self._manager.start(_exit_with_parent)
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.workers, mp_context=ctx, initializer=_warm,
                     initargs=(os.environ.get("GAT_VIZ_DATA"),),
@@ -136,6 +156,8 @@ class TrainingPool:
         self.reset()
         if self._manager is not None:
             self._manager.shutdown()
+            self._manager = None
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _noop() -> None:
