@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
-import torch
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads: see gat_viz/__init__.py
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
 
 from gat_viz.data import data_root, raw_files
 
