@@ -83,6 +83,14 @@ BOX_JS = """() => {
 }"""
 
 
+# The bottom of Streamlit's header bar (its sidebar toggle) and the top of the page title.
+HEADER_JS = """() => {
+    const header = document.querySelector('[data-testid=stHeader]');
+    const title = [...document.querySelectorAll('h4')].find(h => h.textContent.includes('GAT Attention'));
+    return [header ? header.getBoundingClientRect().bottom : 0, title.getBoundingClientRect().top];
+}"""
+
+
 @pytest.mark.parametrize(
     "width, height, query",
     [
@@ -108,6 +116,11 @@ def test_every_screen_size(app_server, browser, cora, width, height, query):
         name = query.strip("?").replace("&", "_").replace("=", "-").replace("+", "-") or "default"
         page.screenshot(path=str(SHOTS / f"screen-{name}-{width}x{height}.png"))
         assert scroll_width <= width + 1  # nothing sticks out sideways
+        if phone:  # the sidebar's toggle sits in the header's top left corner, above the title
+            header_bottom, title_top = page.evaluate(HEADER_JS)
+            assert title_top >= header_bottom - 1, (
+                f"the title sits under the header: {title_top} < {header_bottom}"
+            )
         assert 0 <= left and right <= width + 1
         if not phone and "heads" not in query:
             assert 0 <= top and bottom <= height, (
@@ -238,7 +251,7 @@ def test_a_diverging_learning_rate_is_stopped_and_the_model_kept(app_server, pag
     body = page.inner_text("body")
     # the last good model stays, and the page says why
     assert "Still showing the previous model: Cora, 8×8 heads, LeakyReLU α=0.2, dropout 0.6, seed 0" in body
-    assert "lr=1.0 failed: see the sidebar" in body, body[body.find("previous model"):][:300]
+    assert "lr=1.0 failed: see the sidebar" in body, body[body.find("previous model") :][:300]
     assert "Cora node 5:" in chart_title(page) and "nan" not in body.lower().split("model:")[1][:200]
     assert "Traceback" not in body and page.js_errors == []
     page.screenshot(path=str(SHOTS / "diverged.png"), full_page=True)

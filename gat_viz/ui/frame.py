@@ -16,6 +16,10 @@ COMPACT_CSS = """<style>
 [data-testid="stMainBlockContainer"] h4 {padding: 0 0 0.1rem 0;}
 /* two lines kept for the model line, so that a longer one (a training) moves nothing below it */
 .st-key-model_line {min-height: 3rem;}
+/* a phone's header bar is taller: keep the title clear of it */
+@media (max-width: 640px) {
+  .block-container, [data-testid="stMainBlockContainer"] {padding-top: 4.2rem;}
+}
 </style>"""
 
 
