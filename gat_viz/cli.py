@@ -1,7 +1,9 @@
-"""The command line: `python -m gat_viz train | eval | bench`.
+"""The command line: `python -m gat_viz train | eval | bench | data export` (also `gat-viz`).
 
 Every failure a user can cause (a bad argument, a missing or corrupt file, data that is not
 there, a diverging setting) ends with exit status 2 and one line on stderr, never a traceback.
+Building the parser imports nothing heavy: torch and torch_geometric load inside the commands,
+so `--help` answers at once.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from gat_viz.config import ACTIVATIONS, GATConfig
+from gat_viz.data import shipped_data_dir
 
 EXIT_USAGE = 2
 
@@ -23,9 +26,22 @@ class UsageError(Exception):
     """A problem the user can fix; printed as one line."""
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default, except where there is none to show (None, an off switch)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False or action.required:
+            return action.help
+        return super()._get_help_string(action)
+
+
 class Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:  # argparse prints usage + message; we print one line
-        raise UsageError(f"{message} (see python -m gat_viz {self.prog.split()[-1]} --help)")
+        raise UsageError(f"{message} (see python -m {self.prog} --help)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -33,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         if not getattr(args, "command", None):
-            raise UsageError("choose a command: train, eval or bench (see --help)")
+            raise UsageError("choose a command: train, eval, bench or data (see --help)")
         return int(args.run(args) or 0)
     except UsageError as exc:
         return _fail(str(exc))
@@ -57,18 +73,21 @@ def build_parser() -> Parser:
 
     t = sub.add_parser("train", help="train a GAT and report test accuracy at best validation")
     d = GATConfig()
-    t.add_argument("--dataset", default="Cora", help="Cora, CiteSeer or PubMed (default Cora)")
-    t.add_argument("--seed", type=_nonneg_int, default=0)
-    t.add_argument("--max-epochs", type=_pos_int, default=d.max_epochs)
-    t.add_argument("--patience", type=_pos_int, default=d.patience)
-    t.add_argument("--hidden", type=_pos_int, default=d.hidden, help="channels per head")
-    t.add_argument("--heads", type=_pos_int, default=d.heads)
-    t.add_argument("--out-heads", type=_pos_int, default=d.out_heads)
-    t.add_argument("--dropout", type=float, default=d.dropout)
+    t.add_argument("--dataset", default="Cora", help="Cora, CiteSeer or PubMed")
+    t.add_argument("--seed", type=_nonneg_int, default=0, help="seeds initialisation and dropout")
+    t.add_argument("--max-epochs", type=_pos_int, default=d.max_epochs, help="upper bound on epochs")
+    t.add_argument(
+        "--patience", type=_pos_int, default=d.patience,
+        help="stop after this many epochs without a better validation loss or accuracy",
+    )  # fmt: skip
+    t.add_argument("--hidden", type=_pos_int, default=d.hidden, help="channels per head in layer 1")
+    t.add_argument("--heads", type=_pos_int, default=d.heads, help="attention heads in layer 1")
+    t.add_argument("--out-heads", type=_pos_int, default=d.out_heads, help="heads in the output layer")
+    t.add_argument("--dropout", type=float, default=d.dropout, help="on inputs and attention")
     t.add_argument("--negative-slope", type=float, default=d.negative_slope, help="LeakyReLU α")
-    t.add_argument("--activation", choices=ACTIVATIONS, default=d.activation)
-    t.add_argument("--lr", type=float, default=d.lr)
-    t.add_argument("--weight-decay", type=float, default=d.weight_decay)
+    t.add_argument("--activation", choices=ACTIVATIONS, default=d.activation, help="in the attention scores")
+    t.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate")
+    t.add_argument("--weight-decay", type=float, default=d.weight_decay, help="L2 regularisation")
     t.add_argument(
         "--frozen-attention", action="store_true", help="keep a_src, a_dst at initialisation (ablation)"
     )
@@ -77,19 +96,69 @@ def build_parser() -> Parser:
     t.set_defaults(run=run_train)
 
     e = sub.add_parser("eval", help="accuracy of a saved checkpoint")
-    e.add_argument("--checkpoint", required=True, metavar="PATH")
-    e.add_argument("--json", action="store_true")
+    e.add_argument("--checkpoint", required=True, metavar="PATH", help="a .safetensors checkpoint")
+    e.add_argument("--json", action="store_true", help="print one JSON object")
     e.set_defaults(run=run_eval)
 
     b = sub.add_parser("bench", help="speed against PyG's example loop, and accuracy over seeds")
     b.add_argument("--epochs", type=_pos_int, default=100, help="timed epochs per round")
-    b.add_argument("--rounds", type=_pos_int, default=3)
+    b.add_argument("--rounds", type=_pos_int, default=3, help="alternating rounds of both loops")
     b.add_argument("--seeds", type=_nonneg_int, default=0, help="accuracy over this many seeds")
-    b.add_argument("--datasets", nargs="+", default=["Cora"], metavar="NAME")
+    b.add_argument("--datasets", nargs="+", default=["Cora"], metavar="NAME", help="for the accuracy")
     b.add_argument("--no-speed", action="store_true", help="accuracy only")
-    b.add_argument("--json", action="store_true")
+    b.add_argument(
+        "--why", action="store_true",
+        help="time the 'Why?' view's computations on the shipped Cora model instead of training speed",
+    )  # fmt: skip
+    b.add_argument(
+        "--variants", metavar="A,B,...",
+        help="the lessons table instead: train these variants (gat, relu, slope1, prelu, frozen, uniform, "
+        "gatv2) with --seeds seeds on --datasets; see gat_viz.lessons",
+    )  # fmt: skip
+    b.add_argument("--out", metavar="PATH", help="with --variants: write the table here (JSON)")
+    b.add_argument(
+        "--layer", choices=("gat", "gatv2"), default="gat",
+        help="speed of this layer: GATLayer against GATConv, or GATv2Layer against GATv2Conv",
+    )  # fmt: skip
+    b.add_argument("--json", action="store_true", help="print one JSON object")
     b.set_defaults(run=run_bench)
+
+    data = sub.add_parser("data", help="the datasets shipped with the package")
+    data_sub = data.add_subparsers(dest="data_command", parser_class=Parser)
+    x = data_sub.add_parser(
+        "export", help="write the pickle-free Cora and CiteSeer files from the raw Planetoid files",
+        description="Convert the raw Planetoid files into the safetensors files load_dataset() reads "
+        "by default; each is checked to load exactly as Planetoid with NormalizeFeatures does.",
+    )  # fmt: skip
+    x.add_argument(
+        "--from", dest="source", required=True, metavar="DIR", help="folder holding <Name>/raw/ind.<name>.*"
+    )
+    x.add_argument("--to", default=str(shipped_data_dir()), metavar="DIR", help="where <name>.safetensors go")
+    x.add_argument(
+        "--datasets", nargs="+", default=["Cora", "CiteSeer"], metavar="NAME", help="Cora and/or CiteSeer"
+    )
+    x.set_defaults(run=run_data_export)
+    data.set_defaults(run=_need_data_command)
     return parser
+
+
+def _need_data_command(_args: argparse.Namespace) -> int:
+    raise UsageError("choose a data command: export (see python -m gat_viz data --help)")
+
+
+def run_data_export(args: argparse.Namespace) -> int:
+    from gat_viz.data import SHIPPED, canonical_name, export_dataset
+
+    names = [canonical_name(n) for n in args.datasets]
+    unshippable = [n for n in names if n not in SHIPPED]
+    if unshippable:
+        raise UsageError(f"--datasets: only {' and '.join(SHIPPED)} can be exported, not {unshippable[0]}")
+    if not Path(args.source).is_dir():
+        raise UsageError(f"--from {args.source}: not a folder")
+    for name in names:
+        out = export_dataset(name, args.source, args.to)
+        print(f"wrote {out} ({out.stat().st_size / 1e3:.0f} kB)")
+    return 0
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -165,9 +234,15 @@ def run_bench(args: argparse.Namespace) -> int:
 
     report: dict[str, Any] = {}
     say = (lambda _m: None) if args.json else (lambda m: print(f"  {m}", file=sys.stderr))
-    if not args.no_speed:
+    args.datasets = [n for arg in args.datasets for n in arg.split(",") if n]  # "Cora,CiteSeer" too
+    if args.variants:
+        return _bench_lessons(args, say)
+    if args.why:
+        report["why"] = _bench_why(say, args.json)
+    if not args.no_speed and not args.why:
         data = load_dataset("Cora")
-        s = bench.speed(data, epochs=args.epochs, rounds=args.rounds, progress=say)
+        timer = bench.speed_v2 if args.layer == "gatv2" else bench.speed
+        s = timer(data, epochs=args.epochs, rounds=args.rounds, progress=say)
         report["speed"] = {
             "pyg_example_ms_per_epoch": round(s.pyg_ms, 2),
             "gat_viz_ms_per_epoch": round(s.ours_ms, 2),
@@ -177,12 +252,14 @@ def run_bench(args: argparse.Namespace) -> int:
             "epochs_timed": s.epochs,
             "rounds": s.rounds,
             "threads": s.threads,
+            "layer": args.layer,
         }
         if not args.json:
+            reference = "PyG loop with GATv2Conv" if args.layer == "gatv2" else "PyG examples/gat.py loop"
             print(
-                f"Speed on Cora (paper config, one step + one evaluation per epoch, median of "
+                f"Speed on Cora, {args.layer} (paper config, one step + one evaluation per epoch, median of "
                 f"{s.epochs} epochs in {s.rounds} alternating rounds, {s.threads} threads):\n"
-                f"  PyG examples/gat.py loop  {s.pyg_ms:7.2f} ms/epoch (mean {s.pyg_mean_ms:.2f})\n"
+                f"  {reference:25} {s.pyg_ms:7.2f} ms/epoch (mean {s.pyg_mean_ms:.2f})\n"
                 f"  gat_viz.train             {s.ours_ms:7.2f} ms/epoch (mean {s.ours_mean_ms:.2f})\n"
                 f"  ratio                     {s.ratio:7.2f}×"
             )
@@ -206,6 +283,64 @@ def run_bench(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report))
     return 0
+
+
+def _bench_lessons(args: argparse.Namespace, say: Any) -> int:
+    """`bench --variants ...`: the many-seed table of `gat_viz.lessons`, optionally written to --out."""
+    from gat_viz import bench
+    from gat_viz.data import load_dataset
+    from gat_viz.lessons import Lessons
+
+    variants = [v for v in args.variants.split(",") if v]
+    unknown = [v for v in variants if v not in bench.LESSON_VARIANTS]
+    if unknown:
+        choices = ", ".join(bench.LESSON_VARIANTS)
+        raise UsageError(f"--variants: unknown {unknown[0]!r} (choose from {choices})")
+    if args.seeds < 1:
+        raise UsageError("--variants needs --seeds N with N >= 1")
+    datasets = {name: load_dataset(name) for name in args.datasets}
+    table = bench.lessons_table({str(d.name): d for d in datasets.values()}, variants, args.seeds, say)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(table, indent=1) + "\n")
+        say(f"wrote {args.out}")
+    if args.json:
+        print(json.dumps(table))
+    else:
+        print(Lessons(table).summary())
+    return 0
+
+
+def _bench_why(say: Any, quiet: bool) -> dict[str, Any]:
+    from gat_viz import bench
+    from gat_viz.cache import ASSETS, entry_name
+    from gat_viz.checkpoint import load_checkpoint
+    from gat_viz.data import load_dataset
+
+    data = load_dataset("Cora")
+    path = ASSETS / entry_name("Cora", GATConfig(), 0)
+    say(f"timing explain.why, drop_one and attention_effect with {path.name}")
+    w = bench.why_speed(data, load_checkpoint(path, data).model.eval())
+    if not quiet:
+        print(
+            f"'Why?' on Cora, shipped model (median and fastest of {w.repeats} runs, {w.threads} threads):\n"
+            f"  why + all drop-one, node {w.node} (10 neighbours)    {w.typical_s * 1e3:7.1f} ms "
+            f"(fastest {w.best_s[0] * 1e3:.1f}; {w.typical_ratio:.2f} × the {bench.WHY_TARGET_S} s target)\n"
+            f"  why + all drop-one, hub {w.hub} ({w.hub_neighbours} neighbours)  {w.hub_s * 1e3:7.1f} ms "
+            f"(fastest {w.best_s[1] * 1e3:.1f})\n"
+            f"  attention_effect, test split                    {w.effect_s * 1e3:7.1f} ms "
+            f"(fastest {w.best_s[2] * 1e3:.1f}; {w.effect_ratio:.2f} × the {bench.EFFECT_TARGET_S} s "
+            "target)\n"
+            f"  learned vs uniform attention: fixes {w.fixed}, breaks {w.broken} of "
+            f"{int(data.test_mask.sum())} test predictions"
+        )
+    return {
+        "node": w.node, "typical_ms": round(w.typical_s * 1e3, 2), "typical_ratio": round(w.typical_ratio, 3),
+        "hub": w.hub, "hub_neighbours": w.hub_neighbours, "hub_ms": round(w.hub_s * 1e3, 2),
+        "effect_ms": round(w.effect_s * 1e3, 2), "effect_ratio": round(w.effect_ratio, 3),
+        "fastest_ms": [round(b * 1e3, 2) for b in w.best_s], "fixed": w.fixed, "broken": w.broken,
+        "repeats": w.repeats, "threads": w.threads,
+    }  # fmt: skip
 
 
 class _progress:
