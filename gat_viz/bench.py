@@ -226,3 +226,185 @@ def why_speed(data: Data, model: torch.nn.Module, hub: int = 1358, repeats: int 
         threads=torch.get_num_threads(),
         best_s=(best[0], best[1], best[2]),
     )
+
+
+# --- The lessons table: variants × datasets × seeds (issue 13) ---------------------------------------
+
+# The variants the teaching views compare, each one setting away from the paper's GAT.
+LESSON_VARIANTS: dict[str, tuple[str, dict[str, object]]] = {
+    "gat": ("GAT (LeakyReLU 0.2, the paper's)", {}),
+    "relu": ("ReLU (slope 0)", {"activation": "relu"}),
+    "slope1": ("slope 1 (no nonlinearity)", {"negative_slope": 1.0}),
+    "prelu": ("PReLU (learned slope per head)", {"activation": "prelu"}),
+    "frozen": ("attention frozen at initialisation", {"attention": "frozen"}),
+    "uniform": ("uniform attention (Const-GAT)", {"attention": "uniform"}),
+    "gatv2": ("GATv2", {"layer": "gatv2"}),
+}
+LESSONS_COMMAND = (
+    "python -m gat_viz bench --variants gat,relu,slope1,prelu,frozen,uniform,gatv2 --seeds 10 "
+    "--datasets Cora CiteSeer --out assets/lessons.json"
+)
+
+
+def variant_config(name: str) -> GATConfig:
+    if name not in LESSON_VARIANTS:
+        raise ValueError(f"unknown variant {name!r}: choose from {', '.join(LESSON_VARIANTS)}")
+    return GATConfig().replace(**LESSON_VARIANTS[name][1])
+
+
+@torch.no_grad()
+def attention_stats(model: torch.nn.Module, data: Data) -> dict[str, float | None]:
+    """Per trained model, from its layer-1 attention in eval mode, over nodes with more than one
+    incoming edge (the others have no choice):
+    - entropy_share: mean entropy / mean log(in-degree), as `teaching.uniformity_sentence` (1 = uniform)
+    - entropy_gap: mean (log(in-degree) − entropy) in nats
+    - dead_share: the share of layer-1 raw scores a_srcᵀWh_j + a_dstᵀWh_i below 0, the scores ReLU
+      sends to 0 (None for GATv2, whose score has no such scalar, and for uniform attention)."""
+    from gat_viz.attention import entropy, in_degree
+
+    model.eval()
+    first = model.trace(data.x, data.edge_index)[0]
+    n = data.num_nodes
+    ent = entropy(first.edge_index, first.alpha, n).mean(1).double()  # (N,) mean over heads
+    uniform = torch.log(in_degree(first.edge_index, n).double().clamp_min(1))  # (N,)
+    choice = uniform > 1e-9
+    config = model.config
+    dead = None
+    if config.layer == "gat" and config.attention != "uniform":
+        dead = float((first.raw < 0).double().mean())
+    return {
+        "entropy_share": float(ent[choice].mean() / uniform[choice].mean()),
+        "entropy_gap": float((uniform[choice] - ent[choice]).mean()),
+        "dead_share": dead,
+    }
+
+
+def lessons_table(
+    datasets: dict[str, Data], variants: list[str], seeds: int,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, object]:  # fmt: skip
+    """Train every variant on every dataset with seeds 0..seeds-1 (test accuracy at the kept
+    best-validation weights) and return the table `gat_viz.lessons` reads. Runs one training at a
+    time; the number of intra-op threads is recorded (results are reproducible for a given one)."""
+    from gat_viz import __version__
+
+    start = time.perf_counter()
+    rows: dict[str, dict[str, dict[str, object]]] = {}
+    for name, data in datasets.items():
+        rows[name] = {}
+        for variant in variants:
+            config = variant_config(variant)
+            runs = []
+            for seed in range(seeds):
+                result = train(data, config, seed=seed)
+                runs.append({
+                    "seed": seed, "test_acc": round(result.test_acc * 100, 2),
+                    "val_acc": round(result.val_acc * 100, 2), "best_epoch": result.best_epoch,
+                    "epochs": result.epochs, "seconds": round(result.seconds, 2),
+                    **{k: (None if v is None else round(v, 5))
+                       for k, v in attention_stats(result.model, data).items()},
+                })  # fmt: skip
+                if progress:
+                    acc, epochs = runs[-1]["test_acc"], result.epochs
+                    progress(f"{name} {variant} seed {seed}: {acc:.1f}% ({epochs} epochs)")
+            rows[name][variant] = _summarise(runs)
+    return {
+        "format": "gat_viz.lessons",
+        "version": 1,
+        "command": LESSONS_COMMAND,
+        "package_version": __version__,
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "seeds": seeds,
+        "seconds": round(time.perf_counter() - start, 1),
+        "metric": "test accuracy (%) of the weights kept by early stopping (best validation), standard split",
+        "variants": {
+            v: {"label": LESSON_VARIANTS[v][0], "config": variant_config(v).to_dict()} for v in variants
+        },
+        "rows": rows,
+    }
+
+
+def _summarise(runs: list[dict[str, object]]) -> dict[str, object]:
+    """Mean and sample standard deviation (n − 1) over seeds of each number, plus the runs."""
+
+    def stats(key: str) -> tuple[float | None, float | None]:
+        values = [float(r[key]) for r in runs if r[key] is not None]  # type: ignore[arg-type]
+        if not values:
+            return None, None
+        std = statistics.stdev(values) if len(values) > 1 else 0.0
+        return round(statistics.fmean(values), 5), round(std, 5)
+
+    out: dict[str, object] = {"n": len(runs)}
+    for key in ("test_acc", "entropy_share", "entropy_gap", "dead_share", "epochs"):
+        out[f"{key}_mean"], out[f"{key}_std"] = stats(key)
+    out["runs"] = runs
+    return out
+
+
+# --- GATv2 speed: gat_viz's GATv2Layer against a plain PyG GATv2Conv loop ------------------------------
+
+
+class PyGExampleGATv2(PyGExampleGAT):
+    """PyG's examples/gat.py model with `GATv2Conv` in place of `GATConv` (same sizes, dropout)."""
+
+    def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, heads: int):
+        from torch_geometric.nn import GATv2Conv
+
+        torch.nn.Module.__init__(self)
+        self.conv1 = GATv2Conv(in_channels, hidden_channels, heads, dropout=0.6)
+        self.conv2 = GATv2Conv(hidden_channels * heads, out_channels, heads=1, concat=False, dropout=0.6)
+
+
+def pyg_gatv2_epochs(data: Data, epochs: int, seed: int = 0) -> list[float]:
+    """Seconds per epoch of the examples/gat.py loop (one step, one evaluation) with GATv2Conv."""
+    torch.manual_seed(seed)
+    model = PyGExampleGATv2(data.num_features, 8, int(data.y.max()) + 1, heads=8)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.005, weight_decay=5e-4)
+    masks = (data.train_mask, data.val_mask, data.test_mask)
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        model.train()
+        optimizer.zero_grad()
+        out = model(data.x, data.edge_index)
+        F.cross_entropy(out[data.train_mask], data.y[data.train_mask]).backward()
+        optimizer.step()
+        model.eval()
+        with torch.no_grad():
+            pred = model(data.x, data.edge_index).argmax(dim=-1)
+            [int((pred[m] == data.y[m]).sum()) / int(m.sum()) for m in masks]
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def _gatv2_epochs(data: Data, epochs: int, seed: int) -> list[float]:
+    """`gat_viz_epochs` for GATv2: timed between consecutive `on_epoch` calls, no early stop."""
+    stamps: list[float] = []
+    config = GATConfig(layer="gatv2", max_epochs=epochs, patience=epochs)
+    train(data, config, seed=seed, on_epoch=lambda _record: stamps.append(time.perf_counter()))
+    return [b - a for a, b in itertools.pairwise(stamps)]
+
+
+def speed_v2(data: Data, epochs: int = 100, rounds: int = 3, warmup: int = 5,
+             progress: Callable[[str], None] | None = None) -> SpeedReport:  # fmt: skip
+    """`speed` for GATv2: the plain PyG loop with GATv2Conv against `train(GATConfig(layer="gatv2"))`,
+    alternating in rounds; medians of per-epoch times."""
+    pyg: list[float] = []
+    ours: list[float] = []
+    for r in range(rounds):
+        if progress:
+            progress(f"round {r + 1}/{rounds}: PyG loop with GATv2Conv")
+        pyg += pyg_gatv2_epochs(data, epochs + warmup, seed=r)[warmup:]
+        if progress:
+            progress(f"round {r + 1}/{rounds}: gat_viz.train, layer=gatv2")
+        ours += _gatv2_epochs(data, epochs + warmup, seed=r)[warmup - 1 :]
+    return SpeedReport(
+        pyg_ms=statistics.median(pyg) * 1e3,
+        ours_ms=statistics.median(ours) * 1e3,
+        pyg_mean_ms=statistics.fmean(pyg) * 1e3,
+        ours_mean_ms=statistics.fmean(ours) * 1e3,
+        epochs=len(ours),
+        rounds=rounds,
+        threads=torch.get_num_threads(),
+    )

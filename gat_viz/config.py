@@ -9,6 +9,14 @@ from dataclasses import dataclass
 from typing import Any
 
 ACTIVATIONS = ("leaky_relu", "relu", "prelu")
+LAYERS = ("gat", "gatv2")  # GATLayer (Veličković et al., 2018) or GATv2Layer (Brody et al., 2022)
+ATTENTIONS = ("learned", "frozen", "uniform")
+
+# Fields added after models were shipped, with the value every older config had. `key()` leaves a
+# field out while it holds that value, so older configs keep their keys (and cache entries), and
+# `from_dict` fills it in for older checkpoints. `attention` is left out unless it is "uniform":
+# "learned" and "frozen" are already spelt by `learn_attention`.
+_LATER_FIELDS = {"layer": "gat", "attention": "learned"}
 
 
 @dataclass(frozen=True)
@@ -26,6 +34,11 @@ class GATConfig:
     max_epochs: int = 1000  # upper bound; early stopping usually ends far sooner
     patience: int = 100  # epochs without improvement of val loss or val accuracy
     learn_attention: bool = True  # False freezes a_src, a_dst at initialisation (an ablation)
+    # "gat": e_ij = LeakyReLU(a_srcᵀWh_j + a_dstᵀWh_i); "gatv2": e_ij = aᵀLeakyReLU(W_l h_j + W_r h_i)
+    layer: str = "gat"
+    # "learned" (the paper's), "frozen" (a at its initial values: the same as learn_attention=False)
+    # or "uniform" (Const-GAT: a = 0, so α_ij = 1/|N(i)|; the rest is trained)
+    attention: str = "learned"
 
     def __post_init__(self) -> None:
         def bad(name: str, why: str) -> ValueError:
@@ -45,6 +58,17 @@ class GATConfig:
             raise bad("learn_attention", "must be true or false")
         if self.activation not in ACTIVATIONS:
             raise bad("activation", f"must be one of {', '.join(ACTIVATIONS)}")
+        if self.layer not in LAYERS:
+            raise bad("layer", f"must be one of {', '.join(LAYERS)}")
+        if self.attention not in ATTENTIONS:
+            raise bad("attention", f"must be one of {', '.join(ATTENTIONS)}")
+        if self.layer == "gatv2" and self.activation == "prelu":
+            raise bad("activation", "PReLU is implemented for layer='gat' only")
+        # One spelling per model: learn_attention=False is attention="frozen", and
+        # learn_attention says whether the attention parameters are trained at all.
+        if self.attention == "learned" and not self.learn_attention:
+            object.__setattr__(self, "attention", "frozen")
+        object.__setattr__(self, "learn_attention", self.attention == "learned")
         if not _is_number(self.lr) or not 0.0 < self.lr <= 10.0:
             raise bad("lr", "must be in (0, 10]")
         if not _is_number(self.weight_decay) or not 0.0 <= self.weight_decay < 1.0:
@@ -66,6 +90,7 @@ class GATConfig:
         if not isinstance(values, dict):
             raise ValueError("config must be a JSON object")
         names = {f.name for f in dataclasses.fields(cls)}
+        values = {**{k: v for k, v in _LATER_FIELDS.items() if k not in values}, **values}  # older files
         unknown = sorted(set(values) - names)
         if unknown:
             raise ValueError(f"unknown config field(s): {', '.join(unknown)}")
@@ -75,11 +100,22 @@ class GATConfig:
         return cls(**values)
 
     def replace(self, **changes: Any) -> GATConfig:
+        """A copy with `changes`; `learn_attention` and `attention` follow whichever is given."""
+        if "learn_attention" in changes and "attention" not in changes:
+            changes["attention"] = "learned" if changes["learn_attention"] else "frozen"
+        elif "attention" in changes and "learn_attention" not in changes:
+            changes["learn_attention"] = changes["attention"] == "learned"
         return dataclasses.replace(self, **changes)
 
     def key(self) -> str:
-        """A short stable hash of every field: names cache entries."""
-        blob = json.dumps(self.to_dict(), sort_keys=True).encode()
+        """A short stable hash of every field: names cache entries. Fields added later are left
+        out at their old value (see `_LATER_FIELDS`), so existing keys never change."""
+        values = self.to_dict()
+        if values["layer"] == _LATER_FIELDS["layer"]:
+            del values["layer"]
+        if values["attention"] != "uniform":
+            del values["attention"]
+        blob = json.dumps(values, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
 
     def label(self) -> str:
@@ -87,7 +123,11 @@ class GATConfig:
         act = {"relu": "ReLU", "leaky_relu": f"LeakyReLU α={self.negative_slope:g}"}.get(
             self.activation, f"PReLU (init {self.negative_slope:g})"
         )
-        frozen = ", attention frozen at initialisation" if not self.learn_attention else ""
+        frozen = {
+            "frozen": ", attention frozen at initialisation", "uniform": ", uniform attention (Const-GAT)"
+        }.get(self.attention, "")  # fmt: skip
+        if self.layer == "gatv2":
+            frozen = f", GATv2{frozen}"
         d = GATConfig()
         names = {
             "out_heads": "output heads", "lr": "learning rate", "weight_decay": "weight decay",

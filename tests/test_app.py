@@ -155,7 +155,11 @@ def test_relu_leaky_and_ablation_tables(cora):
     assert not at.exception
     models = [list(t.value.index) for t in at.table]
     assert ["LeakyReLU α=0.2", "ReLU"] in models
-    assert ["attention learned", "attention frozen at initialisation"] in models
+    assert [
+        "attention learned",
+        "attention frozen at initialisation",
+        "uniform attention (Const-GAT)",
+    ] in models
     labels = [b.label for b in at.button]
     assert any(label.startswith("Train the missing ReLU / LeakyReLU") for label in labels)
     assert any(label.startswith("Train the missing ablation") for label in labels)

@@ -127,3 +127,30 @@ def test_nan_weights_are_rejected(cora_result, tmp_path):
 
 def test_save_is_atomic_and_leaves_no_temporary_files(saved):
     assert [p.name for p in saved.parent.iterdir()] == ["model.safetensors"]
+
+
+def test_gatv2_and_uniform_round_trip(cora, tmp_path):
+    from gat_viz.config import GATConfig
+    from gat_viz.train import train
+
+    for config in (GATConfig(layer="gatv2", max_epochs=5), GATConfig(attention="uniform", max_epochs=5)):
+        result = train(cora, config, seed=0)
+        loaded = load_checkpoint(save_checkpoint(tmp_path / f"{config.key()}.safetensors", result), cora)
+        assert loaded.config == config
+        assert torch.equal(loaded.model(cora.x, cora.edge_index), result.model(cora.x, cora.edge_index))
+
+
+def test_a_checkpoint_written_before_the_layer_field_still_loads(saved, cora, tmp_path):
+    """Older files have no `layer` or `attention` in their config: they load as the GAT they were."""
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    with safe_open(str(saved), framework="pt") as f:
+        meta = json.loads(f.metadata()["gat_viz"])
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    for name in ("layer", "attention"):
+        del meta["config"][name]
+    old = tmp_path / "old.safetensors"
+    save_file(tensors, str(old), metadata={"gat_viz": json.dumps(meta)})
+    loaded = load_checkpoint(old, cora)
+    assert loaded.config.layer == "gat" and loaded.config.attention == "learned"

@@ -52,3 +52,43 @@ def test_label_names_every_field_that_differs_from_the_paper():
         label
         == "8×8 heads, ReLU, dropout 0.6, attention frozen at initialisation, learning rate 1, max epochs 40"
     )
+
+
+# Keys of configs that existed before `layer` and `attention` (computed with the code of commit
+# 01df4f7): they name cache entries and shipped models, so they must never change.
+OLD_KEYS = {
+    "paper": (GATConfig(), "54ec4ecef696"),
+    "frozen": (GATConfig(learn_attention=False), "0322cf5428d9"),
+    "relu": (GATConfig(activation="relu"), "be5faa186451"),
+}
+
+
+@pytest.mark.parametrize("name", OLD_KEYS)
+def test_fields_added_later_leave_existing_keys_alone(name):
+    config, key = OLD_KEYS[name]
+    assert config.key() == key
+    old = {k: v for k, v in config.to_dict().items() if k not in ("layer", "attention")}
+    assert GATConfig.from_dict(old) == config  # an older checkpoint's config still loads
+
+
+def test_layer_and_attention():
+    assert (GATConfig().layer, GATConfig().attention) == ("gat", "learned")
+    v2, uniform = GATConfig(layer="gatv2"), GATConfig(attention="uniform")
+    assert len({GATConfig().key(), v2.key(), uniform.key(), v2.replace(attention="uniform").key()}) == 4
+    assert not uniform.learn_attention  # its attention parameters are not trained
+    for c in (v2, uniform):
+        assert GATConfig.from_dict(c.to_dict()) == c
+    with pytest.raises(ValueError, match=r"GATConfig\.layer"):
+        GATConfig(layer="gcn")
+    with pytest.raises(ValueError, match=r"GATConfig\.attention"):
+        GATConfig(attention="random")
+    with pytest.raises(ValueError, match="PReLU"):
+        GATConfig(layer="gatv2", activation="prelu")
+    assert "GATv2" in v2.label() and "uniform attention" in uniform.label()
+
+
+def test_frozen_has_one_spelling():
+    assert GATConfig(attention="frozen") == GATConfig(learn_attention=False)
+    frozen = GATConfig().replace(learn_attention=False)
+    assert frozen.attention == "frozen" and frozen.replace(learn_attention=True) == GATConfig()
+    assert GATConfig(attention="uniform").replace(attention="learned") == GATConfig()

@@ -93,3 +93,19 @@ def test_attention_parameters_learn(cora):
     end = frozen.attention(cora.x, cora.edge_index)
     assert torch.equal(start[0][1], end[0][1])
     assert not torch.equal(start[1][1], end[1][1])  # layer 2 sees layer 1's trained bias
+
+
+def test_uniform_attention_is_one_over_in_degree_exactly(cora):
+    """Const-GAT: a_src = a_dst = 0, so every e_ij is 0 and α_ij = 1/|N(i)|, bit for bit; its
+    GATConv twin (the same weights, zero attention vectors) agrees."""
+    torch.manual_seed(0)
+    model = GAT(GATConfig(attention="uniform"), cora.num_features, 7).eval()
+    for ei, alpha in model.attention(cora.x, cora.edge_index):
+        deg = torch.bincount(ei[1], minlength=cora.num_nodes).float()
+        assert torch.equal(alpha, (1.0 / deg[ei[1]]).unsqueeze(1).expand_as(alpha))
+    twin = model.to_pyg().eval()
+    assert torch.allclose(model(cora.x, cora.edge_index), twin(cora.x, cora.edge_index), atol=ATOL)
+    # The other weights are the learned model's at the same seed: only attention differs.
+    torch.manual_seed(0)
+    learned = GAT(GATConfig(), cora.num_features, 7)
+    assert torch.equal(learned.conv1.lin.weight, model.conv1.lin.weight)

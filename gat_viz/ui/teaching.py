@@ -1,6 +1,8 @@
 """Teaching views: ReLU vs LeakyReLU, the attention math step by step, attention learning,
-and entropy against uniform. Every number comes from the model in use; every sentence that
-compares two models is produced from their numbers (see `gat_viz.teaching.compare_runs`)."""
+entropy against uniform, and static vs dynamic attention (GAT vs GATv2). Every number comes from
+the model in use; every sentence that compares variants is produced by a stated rule, from the
+many-seed table (`gat_viz.lessons`) or, for the one-run comparisons shown beside it, from
+`gat_viz.teaching.compare_runs`, which says it is one run."""
 
 from __future__ import annotations
 
@@ -12,10 +14,12 @@ import streamlit as st
 from torch_geometric.data import Data
 
 from gat_viz.config import GATConfig
+from gat_viz.lessons import learns_story, variant_of
+from gat_viz.ranking import disagreement, rank_sentence, rank_view
+from gat_viz.ranking_plots import rank_figure
 from gat_viz.teaching import (
     activation_curves,
     activation_name,
-    compare_runs,
     compare_scores,
     dead_share,
     dense_view,
@@ -35,7 +39,8 @@ from gat_viz.teaching_plots import (
     score_comparison_figure,
 )
 from gat_viz.ui import resources
-from gat_viz.ui.jobs import Key, Loaded, ModelStore
+from gat_viz.ui.comparisons import compare_sentences, lessons, table_sentences, twins
+from gat_viz.ui.jobs import Loaded
 from gat_viz.ui.state import centre
 
 DENSE_MAX = 12  # nodes in the dense N×N view
@@ -44,8 +49,21 @@ SELECTED_MAX = 200  # rows listed for a box or lasso selection
 NO_BAR = {"displayModeBar": False}
 
 
+def _gat_only(loaded: Loaded, what: str) -> bool:
+    """GATv2 has no scalar score before its activation: views of GAT's score say so and stop."""
+    if loaded.result.config.layer == "gat":
+        return False
+    st.info(
+        f"{what} follows GAT's score LeakyReLU(a_srcᵀWh_j + a_dstᵀWh_i); the model in use is GATv2, "
+        "whose score aᵀLeakyReLU(W_l h_j + W_r h_i) has no such form. See “static vs dynamic attention”."
+    )
+    return True
+
+
 def relu_panel(data: Data, loaded: Loaded, node: int, layer: int, head: int) -> None:
     config, seed = loaded.result.config, loaded.result.seed
+    if _gat_only(loaded, "This view"):
+        return
     conv = loaded.result.model.layers[layer]
     slopes = head_slopes(conv)  # (H,) learned under PReLU
     prelu = conv.prelu_weight is not None
@@ -129,10 +147,24 @@ def relu_panel(data: Data, loaded: Loaded, node: int, layer: int, head: int) -> 
         paper = config.replace(activation="leaky_relu", negative_slope=PAPER_SLOPE)
         rows.append((_act_label(paper), (data.name, paper, seed)))
     models = twins(resources.store(), data, rows, "ReLU / LeakyReLU model")
-    _compare_sentences(data, rows, models, seed, "the model in use")
+    compare_sentences(data, rows, models, seed, "the model in use")
+    pairs = [("relu", "gat"), ("slope1", "gat"), ("prelu", "gat")]
+    mine = variant_of(config)
+    if mine is not None and mine != "gat" and all(mine != a for a, _ in pairs):
+        pairs.insert(0, (mine, "gat"))
+    table_sentences(data, pairs)
+    table = lessons()
+    relu = table.row(data.name, "relu") if table is not None else None
+    if relu is not None and relu.dead_share is not None:
+        st.caption(
+            f"Models trained with ReLU on {data.name}: {relu.dead_share:.1%} of layer-1 raw scores are "
+            f"negative, i.e. tied at 0 without gradient (mean over {relu.n} seeds)."
+        )
 
 
 def math_panel(data: Data, loaded: Loaded, node: int, layer: int, head: int) -> None:
+    if _gat_only(loaded, "The walk-through"):
+        return
     model = loaded.result.model
     w = loaded.cached(
         ("walk", node, layer, head),
@@ -219,17 +251,72 @@ def learns_panel(data: Data, loaded: Loaded) -> None:
         f"started (in L2 norm); the last gradient norm was {last.att_grad_norm:.2e}."
     )
     config, seed = loaded.result.config, loaded.result.seed
-    st.markdown(
-        "**The ablation**: the same GAT with a_src, a_dst frozen at their initial values. Frozen "
-        "attention is still a softmax over scores, from random a_src, a_dst: a fixed weighting of "
-        "each node's neighbours."
-    )
+    for paragraph in learns_story(lessons(), data.name):
+        st.markdown(paragraph)
+    base = config.replace(attention="learned")
     rows = [
-        ("attention learned", (data.name, config.replace(learn_attention=True), seed)),
-        ("attention frozen at initialisation", (data.name, config.replace(learn_attention=False), seed)),
+        ("attention learned", (data.name, base, seed)),
+        ("attention frozen at initialisation", (data.name, base.replace(attention="frozen"), seed)),
+        ("uniform attention (Const-GAT)", (data.name, base.replace(attention="uniform"), seed)),
     ]
-    models = twins(resources.store(), data, rows, "ablation model")
-    _compare_sentences(data, rows, models, seed, "the model in use" if config.learn_attention else "")
+    order = {"learned": 0, "frozen": 1, "uniform": 2}[config.attention]
+    rows.insert(0, rows.pop(order))  # the model in use first
+    st.markdown(
+        "**These three, one run each** (the same seed and everything else; the first is the model in use):"
+    )
+    models = twins(resources.store(), data, rows, "ablation models")
+    compare_sentences(data, rows, models, seed, "the model in use")
+
+
+def static_panel(data: Data, loaded: Loaded, node: int) -> None:
+    """Static vs dynamic attention: how the node and its in-neighbours rank the sources they share,
+    under GAT and under GATv2 (the model in use and its twin of the other kind, the same seed)."""
+    config, seed = loaded.result.config, loaded.result.seed
+    st.markdown(
+        "**Static vs dynamic attention.** GAT's score is LeakyReLU(a_srcᵀWh_j + a_dstᵀWh_i). For one "
+        "target i the second term is a constant and LeakyReLU only rises, so i ranks its sources by "
+        "a_srcᵀWh_j alone: every node that shares two sources puts them in the same order. GATv2 scores "
+        "aᵀLeakyReLU(W_l h_j + W_r h_i): the nonlinearity comes before a, and the order can depend on i "
+        "(Brody, Alon & Yahav, ICLR 2022)."
+    )
+    base = config if config.attention != "uniform" else config.replace(attention="learned")
+    activation = "leaky_relu" if base.activation == "prelu" else base.activation  # GATv2 has no PReLU
+    v2, gat = base.replace(layer="gatv2", activation=activation), base.replace(layer="gat")
+    rows = [("GAT", (data.name, gat, seed)), ("GATv2", (data.name, v2, seed))]
+    if config.layer == "gatv2":
+        rows.reverse()  # the model in use first
+    loaded_twins = twins(resources.store(), data, rows, "GAT / GATv2 model")
+    models = dict(zip((label for label, _ in rows), loaded_twins))
+    heads = loaded.result.model.layers[0].heads
+    head = st.selectbox(
+        "Layer-1 head", list(range(heads)), format_func=lambda h: f"head {h + 1}", key="static_head"
+    )
+    cols = st.columns(2)
+    for col, (label, _) in zip(cols, rows):
+        model = models.get(label)
+        with col:
+            if model is None:
+                st.caption(f"{label}: not trained yet (button above).")
+                continue
+            trace = model.outputs.traces[0]
+            view = model.cached(("rank", node, head), lambda t=trace: rank_view(t, node, head))
+            whole = model.cached(("disagree", 0), lambda t=trace: disagreement(t.edge_index, t.scores))
+            st.plotly_chart(
+                rank_figure(view, f"{label}: rank each target gives each source"),
+                key=f"rank-{label}", config=NO_BAR,
+            )  # fmt: skip
+            st.markdown(rank_sentence(view, label))
+            st.metric(
+                f"{label}, whole graph, layer 1, all heads: opposite orders", fmt(whole.share, ".2%"),
+                help=f"Over all {whole.pairs} pairs of target nodes sharing at least two sources, every pair "
+                f"of shared sources and every head ({whole.cases} comparisons): the share ranked in "
+                "opposite orders. 0 for GAT with a positive slope (the theorem).",
+            )  # fmt: skip
+    st.caption(
+        "Rows: the node and up to 11 in-neighbours (most shared sources first); columns: up to 30 sources, "
+        "sorted by the source's own term (a_srcᵀWh_j, or aᵀW_l h_j in GATv2). A cell is the rank among all "
+        "of the row's incoming edges (1 = highest e_ij). One run each (seed shown above)."
+    )
 
 
 def entropy_panel(data: Data, loaded: Loaded, node: int, layer: int, head: int | str) -> None:
@@ -310,62 +397,6 @@ def _act_label(config: GATConfig) -> str:
     return "ReLU" if config.activation == "relu" else f"LeakyReLU α={config.negative_slope:g}"
 
 
-def _compare_sentences(
-    data: Data, rows: list[tuple[str, Key]], models: list[Loaded | None], seed: int, note: str = ""
-) -> None:
-    """The first row (`note` says what it is) against every other trained row, in rule-made sentences."""
-    first = models[0]
-    others = [(label, m.result.test_acc) for (label, _), m in zip(rows[1:], models[1:]) if m is not None]
-    if first is not None and others:
-        label = f"{rows[0][0]} ({note})" if note else rows[0][0]
-        st.markdown(compare_runs(label, first.result.test_acc, others, data.name, seed))
-
-
 def _first(values: np.ndarray, k: int = 4) -> str:
     shown = ", ".join(fmt(v) for v in values[:k])
     return shown + (", …" if len(values) > k else "")
-
-
-def twins(store: ModelStore, data: Data, rows: list[tuple[str, Key]], what: str) -> list[Loaded | None]:
-    """Models that differ in one setting, side by side: loaded from memory or disk, or trained
-    on request with progress. Returns the loaded ones (None where missing)."""
-    loaded = [store.get(key, data) for _, key in rows]
-    table = []
-    for (label, _), model in zip(rows, loaded):
-        if model is None:
-            table.append({"model": label, "test acc.": "not trained yet"})
-            continue
-        first = model.outputs.traces[0]
-        table.append(
-            {
-                "model": label,
-                "test acc.": fmt(model.result.test_acc, ".1%"),
-                "raw < 0": fmt(dead_share(first), ".1%"),
-                "entropy": fmt(float(model.outputs.entropy[0].mean())),
-            }
-        )
-    st.table(pd.DataFrame(table).set_index("model"))
-    st.caption(
-        "Layer 1: the share of raw scores below 0 (dead under ReLU) and the mean attention entropy in nats."
-    )
-    missing = [key for (_, key), model in zip(rows, loaded) if model is None]
-    if missing:
-        if any(job is not None and job.running for job in map(store.job, missing)):
-            _twin_progress(store, missing)
-        else:
-            st.button(
-                f"Train the missing {what} (about 10 s each)",
-                key=f"train-{what}",
-                on_click=lambda: [store.start(k, data) for k in missing],
-            )
-    return loaded
-
-
-@st.fragment(run_every=1.0)
-def _twin_progress(store: ModelStore, keys: list[Key]) -> None:
-    jobs = [store.job(k) for k in keys]
-    if not any(j is not None and j.running for j in jobs):
-        st.rerun()
-    for j in jobs:
-        if j is not None:
-            st.caption(f"{j.key[1].label()}: {j.state}, epoch {j.epoch}")
