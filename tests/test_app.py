@@ -129,7 +129,7 @@ def test_the_lower_section_runs_only_when_opened(cora):
     ]  # fmt: skip  # no lower tabs
     at.session_state["hood"] = True
     at.run()
-    assert len(at.get("latex")) == 3 and len(at.tabs) == 7
+    assert len(at.get("latex")) == 3 and len(at.tabs) == 8
 
 
 def test_teaching_views_show_the_models_numbers(cora):
@@ -168,3 +168,13 @@ def test_relu_leaky_and_ablation_tables(cora):
 def test_closed_tabs_do_not_run(cora):
     at = new_app(node="7").run()
     assert not any("dead under ReLU" in m.label for m in at.metric)  # the side panel is closed
+
+
+def test_static_vs_dynamic_tab_runs_on_the_shipped_models(cora):
+    at = new_app(node="1358").run()
+    at.session_state["hood"] = True
+    at.session_state["lower_tab"] = "Static vs dynamic (GATv2)"
+    at.run()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+    assert "Static vs dynamic attention" in text and "GATv2" in text

@@ -137,7 +137,7 @@ def view(data: Data, loaded: Loaded, notes: list[str]) -> None:
     # and two heatmaps were 40% of the browser's work per click (measured, 1.09 → 0.65 CPU s),
     # for a section below the fold. Once opened it stays open for the session.
     hood = st.expander(
-        "Under the hood: the attention math · attention learns · entropy vs uniform",
+        "Under the hood: the attention math · attention learns · entropy vs uniform · static vs dynamic",
         key="hood", on_change="rerun",
     )  # fmt: skip
     if hood.open:
@@ -286,8 +286,9 @@ def _lower_tabs(
     data: Data, loaded: Loaded, node: int, layer: int, head: int | str, head_index: int, head_note: str
 ) -> None:
     lower = st.tabs(
-        ["The attention math", "Attention learns", "Entropy vs uniform"], key="lower_tab", on_change="rerun"
-    )
+        ["The attention math", "Attention learns", "Entropy vs uniform", "Static vs dynamic (GATv2)"],
+        key="lower_tab", on_change="rerun",
+    )  # fmt: skip
     if lower[0].open:
         with lower[0]:
             if head_note:
@@ -299,6 +300,9 @@ def _lower_tabs(
     if lower[2].open:
         with lower[2]:
             teaching.entropy_panel(data, loaded, node, layer, head)
+    if lower[3].open:
+        with lower[3]:
+            teaching.static_panel(data, loaded, node)
 
 
 def _on_pick(chart: str) -> None:
