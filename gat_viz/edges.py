@@ -42,6 +42,7 @@ class EdgeStyle:
     colour: list[str]  # (m,) "rgb(...)"
     lo: float  # smallest and largest value in the view (α or r, not its log)
     hi: float
+    ranges: dict[int, tuple[float, float]] | None = None  # per layer (0-based), when scaled apart
 
 
 def widths(values: np.ndarray) -> np.ndarray:
@@ -87,7 +88,9 @@ def style(
 ) -> EdgeStyle:
     """Width, opacity and colour for each drawn edge j → i.
 
-    alpha, relative (α × in-degree(i)) and layer (0-based) are (m,)."""
+    alpha, relative (α × in-degree(i)) and layer (0-based) are (m,). With `two_layers` each
+    layer is scaled to its own range (`ranges`): a hub's layer-2 α (~1/169) would otherwise all
+    be hairlines beside layer 1's (~1/2 for its leaf neighbours)."""
     alpha = np.asarray(alpha, dtype=float)
     if show_relative:
         value = np.log(np.clip(np.asarray(relative, dtype=float), 1e-12, None))  # symmetric around 0
@@ -95,8 +98,17 @@ def style(
     else:
         value = alpha
         shown = alpha
-    width = widths(value)
-    opacity = OPACITY[0] + (OPACITY[1] - OPACITY[0]) * levels(value) / (LEVELS - 1)
+    layer = np.asarray(layer)
+    width = np.empty(len(value))
+    step = np.empty(len(value))
+    groups = [layer == k for k in (0, 1)] if two_layers else [np.ones(len(value), bool)]
+    ranges: dict[int, tuple[float, float]] = {}
+    for k, pick in enumerate(groups):
+        width[pick] = widths(value[pick])
+        step[pick] = levels(value[pick])
+        if two_layers and pick.any():
+            ranges[k] = (float(shown[pick].min()), float(shown[pick].max()))
+    opacity = OPACITY[0] + (OPACITY[1] - OPACITY[0]) * step / (LEVELS - 1)
     colours: list[str] = []
     if show_relative:
         s = side(relative)
@@ -119,7 +131,9 @@ def style(
             colours.append(_rgb(LAYER_COLOUR[key]))
     lo = float(shown.min()) if len(shown) else float("nan")
     hi = float(shown.max()) if len(shown) else float("nan")
-    return EdgeStyle(value=value, width=width, opacity=opacity, colour=colours, lo=lo, hi=hi)
+    return EdgeStyle(
+        value=value, width=width, opacity=opacity, colour=colours, lo=lo, hi=hi, ranges=ranges or None
+    )
 
 
 def arrow_polygon(

@@ -44,6 +44,14 @@ def head_similarity(out: ModelOutputs, centre: int, layer: int) -> HeadSimilarit
             np.full((heads, heads), np.nan),
             f"Node {centre} has {alpha.shape[0] - 1} neighbour(s): too few edges to compare the heads.",
         )
+    deg = alpha.shape[0]
+    gap = float(np.max(np.abs(alpha * deg - 1)))  # the furthest any head strays from uniform
+    if gap < 0.1:
+        return HeadSimilarity(
+            np.full((heads, heads), np.nan),
+            f"Every head spreads node {centre}'s attention within ±10% of uniform (furthest: "
+            f"{fmt(gap * 100, 1)}%): the heads barely differ here, whatever the widths suggest.",
+        )
     std = alpha.std(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         corr = np.corrcoef(alpha.T)  # (H, H)
@@ -57,11 +65,15 @@ def head_similarity(out: ModelOutputs, centre: int, layer: int) -> HeadSimilarit
     off = np.where(np.eye(heads, dtype=bool), np.nan, corr)
     mean_corr = np.nanmean(off, axis=1)  # (H,)
     odd = int(np.nanargmin(mean_corr))
+    near = [h + 1 for h in range(heads) if np.max(np.abs(alpha[:, h] * deg - 1)) < 0.1]
     sentence = (
         f"Across node {centre}'s {alpha.shape[0]} incoming edges, heads {best[1] + 1} and {best[2] + 1} "
         f"attend most alike (correlation {fmt(best[0], 2)}); head {odd + 1} differs most from the "
         f"others (mean correlation {fmt(mean_corr[odd], 2)})."
     )
+    if near:
+        listed = ", ".join(map(str, near))
+        sentence += f" Head{'s' if len(near) > 1 else ''} {listed} stay within ±10% of uniform."
     return HeadSimilarity(corr, sentence)
 
 

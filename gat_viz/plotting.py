@@ -109,13 +109,16 @@ def _edge_traces(view: NodeView, style: EdgeStyle, height: int, small: bool = Fa
     unit = 1.0 / _px_per_unit(nb.hops, height)  # data units per px
     radius = node_sizes(nb.hop, nb.hops, height) / 2 * unit + 1.5 * unit  # (n,)
     two = len(view.layers_drawn) > 1
-    # layer-1 edges run beside the layer-2 edge of the same pair, 4 px to their right
-    offset = np.where(two & (view.edge_layer == 0), 4.0 * unit, 0.0)  # (m,)
+    # layer-1 edges run beside the layer-2 edge of the same pair, 6 px to their right
+    offset = np.where(two & (view.edge_layer == 0), 6.0 * unit, 0.0)  # (m,)
     p0, p1 = nb.pos[nb.src], nb.pos[nb.dst]  # (m, 2)
-    keys = [(c, round(float(o), 3)) for c, o in zip(style.colour, style.opacity)]
+    # layer 1 first, layer 2 painted over it; weaker edges under stronger ones
+    keys = [
+        (int(la), c, round(float(o), 3)) for la, c, o in zip(view.edge_layer, style.colour, style.opacity)
+    ]
     traces = []
-    for colour, opacity in sorted(set(keys), key=lambda k: k[1]):
-        pick = np.array([k == (colour, opacity) for k in keys])
+    for layer, colour, opacity in sorted(set(keys), key=lambda k: (k[0], k[2])):
+        pick = np.array([k == (layer, colour, opacity) for k in keys])
         xs, ys = edges.arrow_polygons(
             p0[pick], p1[pick], style.width[pick], unit, radius[nb.src[pick]], radius[nb.dst[pick]],
             offset[pick], heads=not small,
@@ -156,29 +159,35 @@ def _edge_traces(view: NodeView, style: EdgeStyle, height: int, small: bool = Fa
 
 
 def _edge_legend(view: NodeView, style: EdgeStyle, relative: bool) -> list[go.Scatter]:
-    """Legend entries (legend2): the thinnest and thickest edge with their values, the layers,
-    and in relative mode the colours' meaning."""
+    """Legend entries (legend2): the thinnest and thickest edge with their values (per layer when
+    the layers are scaled apart), and in relative mode the colours' meaning."""
     if len(view.edge_alpha) == 0:
         return []
+    dark, light = "rgb(34,34,34)", "rgb(150,150,150)"
+    thin, thick = edges.WIDTH_PX
+
+    def value(v: float) -> str:
+        return f"{fmt(v, 2)}× uniform" if relative else f"α {fmt(v)}"
+
     entries: list[tuple[str, float, str]] = []
-    dark = "rgb(34,34,34)"
-    if relative:
-        entries += [
-            (f"{fmt(style.lo, 2)}× uniform (thinnest)", edges.WIDTH_PX[0], dark),
-            (f"{fmt(style.hi, 2)}× uniform (thickest)", edges.WIDTH_PX[1], dark),
-            (f"above uniform (> {edges.NEUTRAL_BAND:g}×)", 5.0, "rgb(194,24,91)"),
-            (f"about uniform (within ±{round((edges.NEUTRAL_BAND - 1) * 100)}%)", 5.0, "rgb(150,150,150)"),
-            (f"below uniform (< {1 / edges.NEUTRAL_BAND:.2f}×)", 5.0, "rgb(40,53,147)"),
-        ]
+    if style.ranges:
+        for k, colour, name in (
+            (1, dark, "layer 2 into the centre"),
+            (0, light, "layer 1 into its neighbours"),
+        ):
+            if k in style.ranges:
+                lo, hi = style.ranges[k]
+                entries += [(f"{name}: {value(lo)}", thin, colour), (f"… {value(hi)}", thick, colour)]
     else:
         entries += [
-            (f"α {fmt(style.lo)} (thinnest)", edges.WIDTH_PX[0], dark),
-            (f"α {fmt(style.hi)} (thickest)", edges.WIDTH_PX[1], dark),
+            (f"{value(style.lo)} (thinnest)", thin, dark),
+            (f"{value(style.hi)} (thickest)", thick, dark),
         ]
-    if len(view.layers_drawn) > 1:
+    if relative:
         entries += [
-            ("layer 2: into the centre (dark)", 5.0, "rgb(34,34,34)"),
-            ("layer 1: into hop-1 nodes (light)", 5.0, "rgb(150,150,150)"),
+            (f"above uniform (> {edges.NEUTRAL_BAND:g}×)", 5.0, "rgb(194,24,91)"),
+            (f"within ±{round((edges.NEUTRAL_BAND - 1) * 100)}%", 5.0, "rgb(150,150,150)"),
+            (f"below (< {1 / edges.NEUTRAL_BAND:.2f}×)", 5.0, "rgb(40,53,147)"),
         ]
     return [
         go.Scatter(

@@ -40,7 +40,7 @@ def test_app_loads_and_draws(app_server, page, cora):
     assert re.search(r"Cora node \d+: the computation graph of its prediction", chart_title(page))
     assert "(the opening node: " in body and "Cora: 2,708" in body
     assert page.locator("g.trace.scatter path.point").count() >= 8
-    assert "layer 2: into the centre" in body and "(thinnest)" in body  # the edge legend
+    assert "layer 2 into the centre: α" in body and "layer 1 into its neighbours: α" in body  # the legend
     assert "Traceback" not in body and page.js_errors == []
     page.screenshot(path=str(SHOTS / "app.png"), full_page=True)
 

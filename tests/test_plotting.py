@@ -3,7 +3,7 @@ import pytest
 
 from gat_viz import edges
 from gat_viz.data import split_of
-from gat_viz.explore import inspect, model_outputs, node_view
+from gat_viz.explore import computation_view, inspect, model_outputs, node_view
 from gat_viz.plotting import (
     CLASS_COLOURS,
     COLOUR_BY,
@@ -125,3 +125,26 @@ def test_training_curve(cora_result):
 )
 def test_picked_node(selection, expected):
     assert picked_node(selection) == expected
+
+
+def test_computation_graph_scales_each_layer_apart(setup):
+    """Layer 2 into a hub (α ≈ 1/169) is not drawn as hairlines beside layer 1: each layer has
+    its own range, widths strictly increasing with α within it, and the legend gives both."""
+    out, cora, splits = setup
+    v = computation_view(out, 1358, "mean")
+    style = edge_style(v, relative=False)
+    for layer in (0, 1):
+        pick = v.edge_layer == layer
+        a, w = v.edge_alpha[pick], style.width[pick]
+        order = np.argsort(a, kind="stable")
+        distinct = np.diff(a[order]) > 0
+        assert (np.diff(w[order])[distinct] > 0).all()
+        assert w.min() == pytest.approx(edges.WIDTH_PX[0]) and w.max() == pytest.approx(edges.WIDTH_PX[1])
+    fig = neighbourhood_figure(v, out, cora.y.numpy(), cora.class_names, splits)
+    names = [t.name for t in fig.data if t.legend == "legend2"]
+    lo2 = v.edge_alpha[v.edge_layer == 1].min()
+    assert f"layer 2 into the centre: α {fmt(lo2)}" in names
+    # layer 2 is painted over layer 1: its polygons come after every layer-1 polygon
+    dark = [k for k, t in enumerate(fig.data) if t.fill == "toself" and t.fillcolor == "rgb(34,34,34)"]
+    light = [k for k, t in enumerate(fig.data) if t.fill == "toself" and t.fillcolor == "rgb(120,120,120)"]
+    assert dark and light and min(dark) > max(light)

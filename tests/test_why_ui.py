@@ -72,7 +72,10 @@ def test_flip_sentences_name_what_the_model_says(shipped, cora):
     w = explain.why(shipped, cora, node)
     lines = why.flip_sentences(w, explain.drop_one(shipped, cora, node))
     probs = explain.what_if(shipped, cora, node, drop=[j]).numpy()
-    expected = f"Without node {j} the model says {why.says(cora.class_names, probs)} (the true class)."
+    expected = (
+        f"Without node {j} the model says {why.says(cora.class_names, probs)} "
+        "(the prediction changes; the true class)."
+    )
     assert lines[0] == expected
     # A node whose prediction no single edge changes says so, with the largest change.
     stays = table[table["fix_edge"] < 0]
@@ -82,6 +85,25 @@ def test_flip_sentences_name_what_the_model_says(shipped, cora):
         if (drops["pred"] == w.pred).all() and len(drops):
             assert why.flip_sentences(w, drops)[0].startswith("No single edge changes the prediction")
             break
+
+
+@pytest.mark.cora
+def test_what_if_outcomes_use_the_same_words(shipped, cora):
+    w = explain.why(shipped, cora, 1774)
+    assert why.outcome(w, w.pred).startswith("the prediction unchanged")
+    assert why.outcome(w, w.label).endswith("the true class") and "changes" in why.outcome(w, w.label)
+
+
+def test_explainer_agreement_follows_the_small_sample_rule():
+    import pandas as pd
+
+    corr = pd.DataFrame(
+        [[1, 1, -1], [1, 1, -1], [-1, -1, 1]],
+        index=["effect", "GNN", "alpha"],
+        columns=["effect", "GNN", "alpha"],
+    )
+    assert why.agreement_sentence(corr, 2) == "With 2 neighbours a rank correlation says nothing."
+    assert "GNN agrees most" in why.agreement_sentence(corr, 5)
 
 
 @pytest.mark.cora

@@ -124,7 +124,7 @@ def view(data: Data, loaded: Loaded, on_pick: Callable[[int], None]) -> None:
                 ),
             },
         )
-        st.caption("Click a row to centre that node; click a column header to sort.")
+        st.caption("Tick a row's box (left edge) to centre that node; click a column header to sort.")
 
 
 def _on_cell(chart: str) -> None:

@@ -242,15 +242,27 @@ def _what_it_shows(nv: NodeView, data: Data, out: ModelOutputs, loaded: Loaded) 
     k = np.flatnonzero(into)[int(np.argmax(nv.edge_alpha[into]))]
     src = int(nv.nb.nodes[nv.nb.src[k]])
     layer = int(nv.edge_layer[k]) + 1
+    alpha, rel = float(nv.edge_alpha[k]), float(nv.edge_relative[k])
+    self_alpha = float(nv.self_alpha[0])  # the centre's self loop, in the same layer
     rule = (
         " (the opening node: " + DEFAULT_RULE + ")"
         if centre == loaded.cached(("default node",), lambda: -1)
         else ""
     )
-    return (
-        f"Node {centre}{rule} is predicted {pred} ({conf:.0%}, {verdict}); in layer {layer} it attends most "
-        f"to node {src} (α {fmt(nv.edge_alpha[k])}, {fmt(nv.edge_relative[k], 2)}× uniform)."
+    strongest = f"node {src} (α {fmt(alpha)}, {fmt(rel, 2)}× uniform)"
+    if self_alpha > alpha:
+        strongest = f"itself (self loop, α {fmt(self_alpha)}), then {strongest}"
+    text = (
+        f"Node {centre}{rule} is predicted {pred} ({conf:.0%}, {verdict}); in layer {layer} it attends "
+        f"most to {strongest}."
     )
+    spread = nv.edge_relative[into]
+    if len(spread) > 1 and spread.max() < 1.25 and spread.min() > 0.8:
+        text += (
+            f" All its layer-{layer} edges lie within 0.8–1.25× uniform: close to an average, and the widths "
+            "stretch these small differences over the whole range."
+        )
+    return text
 
 
 def _how_to_read(nv: NodeView) -> str:

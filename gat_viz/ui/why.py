@@ -60,8 +60,9 @@ def flip_sentences(w: explain.Why, drops: pd.DataFrame) -> list[str]:
     lines = []
     for r in changed.itertuples(index=False):
         probs = drops.loc[drops["source"] == r.source, list(names)].to_numpy()[0]
-        tail = " (the true class)" if int(r.pred) == w.label else ""
-        lines.append(f"Without node {int(r.source)} the model says {says(names, probs)}{tail}.")
+        lines.append(
+            f"Without node {int(r.source)} the model says {says(names, probs)} ({outcome(w, int(r.pred))})."
+        )
     return lines
 
 
@@ -82,6 +83,14 @@ def rank_sentence(rho: float, count: int) -> str:
     )
 
 
+def outcome(w: explain.Why, c: int) -> str:
+    """How a what-if's class relates to the prediction and to the truth, in the same words for
+    every what-if: 'the prediction unchanged', 'changed; the true class', ..."""
+    change = "the prediction unchanged" if c == w.pred else "the prediction changes"
+    truth = "the true class" if c == w.label else "not the true class"
+    return f"{change}; {truth}"
+
+
 def one_neighbour_note(w: explain.Why) -> str | None:
     rows = w.contributions
     others = rows[rows["source"] != w.node]
@@ -98,17 +107,27 @@ def one_neighbour_note(w: explain.Why) -> str | None:
     return None
 
 
-def agreement_sentence(correlations: pd.DataFrame) -> str | None:
-    """Which method orders the edges most like the exact drop-one effect, and which least."""
+def agreement_sentence(correlations: pd.DataFrame, count: int | None = None) -> str | None:
+    """Which method orders the edges most like the exact drop-one effect, and which least.
+    With fewer than 3 neighbours (`count`) a rank correlation says nothing, as in
+    `rank_sentence`; ties for the best or the worst are named as ties."""
     if "effect" not in correlations:
         return None
+    if count is not None and count < 3:
+        return f"With {count} neighbour{'s' if count != 1 else ''} a rank correlation says nothing."
     rho = correlations["effect"].drop("effect").dropna()
     if rho.empty:
         return None
-    best, worst = rho.idxmax(), rho.idxmin()
+    top, bottom = rho.max(), rho.min()
+    best = " and ".join(rho.index[np.isclose(rho, top)])
+    worst = " and ".join(rho.index[np.isclose(rho, bottom)])
+    if np.isclose(top, bottom):
+        return (
+            f"Ranked against the exact drop-one effect, every method agrees alike (ρ = {fmt(float(top), 2)})."
+        )
     return (
-        f"Ranked against the exact drop-one effect, {best} agrees most (ρ = {fmt(float(rho[best]), 2)}) "
-        f"and {worst} least (ρ = {fmt(float(rho[worst]), 2)})."
+        f"Ranked against the exact drop-one effect, {best} agree{'s' if ' and ' not in best else ''} most "
+        f"(ρ = {fmt(float(top), 2)}) and {worst} least (ρ = {fmt(float(bottom), 2)})."
     )
 
 
@@ -118,7 +137,12 @@ def waterfall_caption(w: explain.Why, margin: pd.Series) -> str:
     order = margin.abs().sort_values(ascending=False, kind="stable").index
     top = order[0]
     j = int(w.contributions["source"].loc[top])
-    who = "its own features (self loop)" if j == w.node else f"node {j}"
+    who = (
+        "its own layer-1 state (the self loop; that state already mixes in its neighbours, so it is "
+        "not 'its features alone')"
+        if j == w.node
+        else f"node {j}"
+    )
     side = names[w.pred] if margin.loc[top] > 0 else names[w.rival]
     text = (
         f"Green pushes toward {names[w.pred]}, red toward {names[w.rival]}. The largest share comes from "
@@ -168,10 +192,11 @@ def view(data: Data, loaded: Loaded, node: int) -> None:
         st.markdown("**Which single edge flips the prediction?**")
         for line in flip_sentences(w, drops) or ["The node has no neighbours to remove."]:
             st.markdown(f"- {line}")
-        changed = " (a different class)" if int(uniform.argmax()) != w.pred else " (the same class)"
-        st.markdown(f"- With uniform attention the model says {says(names, uniform.numpy())}{changed}.")
-        changed = " (a different class)" if int(alone.argmax()) != w.pred else " (the same class)"
-        st.markdown(f"- From its own features alone it says {says(names, alone.numpy())}{changed}.")
+        st.markdown("**Other what-ifs**")
+        tag = outcome(w, int(uniform.argmax()))
+        st.markdown(f"- With uniform attention the model says {says(names, uniform.numpy())} ({tag}).")
+        tag = outcome(w, int(alone.argmax()))
+        st.markdown(f"- From its own features alone it says {says(names, alone.numpy())} ({tag}).")
     with cols[1]:
         probs = _scenario_probs(choice, uniform.numpy(), alone.numpy(), drops, names)
         st.plotly_chart(
@@ -269,7 +294,7 @@ def _explainers_panel(data: Data, loaded: Loaded, node: int) -> None:
         hide_index=True,
         column_config={c: st.column_config.NumberColumn(format="%.4f") for c in comparison.columns},
     )
-    line = agreement_sentence(comparison.correlations)
+    line = agreement_sentence(comparison.correlations, int((comparison.table["source"] != node).sum()))
     if line:
         st.markdown(line)
     st.markdown("Spearman rank correlations between the columns (1: same order, -1: reversed):")
