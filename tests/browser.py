@@ -43,6 +43,25 @@ FIND_JS = """want => {
     }
     return want === null ? found : found.filter(p => p[0] === want);
 }"""
+# A hop-1 node in the heads grid's panel for head `label` (customdata [label, id, hop]): its
+# centre on screen.
+PANEL_JS = """label => {
+    const gd = [...document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot')]
+        .find(g => g.data.some(t => t.customdata && typeof t.customdata[0][0] === 'string'));
+    gd.scrollIntoView({block: 'center'});
+    const traces = gd.querySelectorAll('g.scatterlayer g.trace.scatter');
+    for (let t = 0; t < gd.data.length; t++) {
+        const custom = gd.data[t].customdata;
+        if (!custom || typeof custom[0][0] !== 'string') continue;
+        const points = traces[t].querySelectorAll('path.point');
+        for (let k = 0; k < custom.length; k++) {
+            if (custom[k][0] !== label || custom[k][2] !== 1) continue;
+            const r = points[k].getBoundingClientRect();
+            return [r.x + r.width / 2, r.y + r.height / 2];
+        }
+    }
+    return null;
+}"""
 # The neighbourhood chart's title names node n. (Any chart's: the training curve in the sidebar
 # comes first in the page while a model trains.)
 TITLE_JS = """n => [...document.querySelectorAll('[data-testid=stPlotlyChart] .gtitle')]

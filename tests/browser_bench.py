@@ -21,6 +21,7 @@ from playwright.sync_api import sync_playwright
 from tests.browser import (
     ARGS,
     FIND_JS,
+    PANEL_JS,
     TITLE_JS,
     cpu_seconds,
     require_chromium,
@@ -31,24 +32,6 @@ from tests.browser import (
 # The "Why?" view's headline names node n.
 WHY_JS = """n => [...document.querySelectorAll('[data-testid=stMarkdownContainer]')]
     .some(m => (m.textContent || '').startsWith(`Node ${n} (`))"""
-# A node in the heads grid's panel for head `label` (customdata [label, id, ..., hop]).
-PANEL_JS = """label => {
-    const gd = [...document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot')]
-        .find(g => g.data.some(t => t.customdata && typeof t.customdata[0][0] === 'string'));
-    gd.scrollIntoView({block: 'center'});
-    const traces = gd.querySelectorAll('g.scatterlayer g.trace.scatter');
-    for (let t = 0; t < gd.data.length; t++) {
-        const custom = gd.data[t].customdata;
-        if (!custom || typeof custom[0][0] !== 'string') continue;
-        const points = traces[t].querySelectorAll('path.point');
-        for (let k = 0; k < custom.length; k++) {
-            if (custom[k][0] !== label || custom[k][2] !== 1) continue;
-            const r = points[k].getBoundingClientRect();
-            return [r.x + r.width / 2, r.y + r.height / 2];
-        }
-    }
-    return null;
-}"""
 SELECTED_JS = """label => [...document.querySelectorAll('[data-testid=stPlotlyChart] .annotation-text')]
     .some(a => (a.textContent || '').includes(`head ${label} (selected)`))"""
 

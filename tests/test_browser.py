@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import FIND_JS, TITLE_JS, wait_for_app
+from tests.browser import FIND_JS, PANEL_JS, TITLE_JS, wait_for_app
 from tests.conftest import ROOT, app_server_cache
 
 pytestmark = pytest.mark.browser
@@ -140,26 +140,6 @@ def test_every_screen_size(app_server, browser, cora, width, height, query):
         assert "Traceback" not in page.inner_text("body") and errors == []
     finally:
         context.close()
-
-
-# A node of the heads grid's panel for head `label`: its centre on screen.
-PANEL_JS = """label => {
-    const gd = [...document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot')]
-        .find(g => g.data.some(t => t.customdata && typeof t.customdata[0][0] === 'string'));
-    gd.scrollIntoView({block: 'center'});
-    const traces = gd.querySelectorAll('g.scatterlayer g.trace.scatter');
-    for (let t = 0; t < gd.data.length; t++) {
-        const custom = gd.data[t].customdata;
-        if (!custom || typeof custom[0][0] !== 'string') continue;
-        const points = traces[t].querySelectorAll('path.point');
-        for (let k = 0; k < custom.length; k++) {
-            if (custom[k][0] !== label || custom[k][2] !== 1) continue;
-            const r = points[k].getBoundingClientRect();
-            return [r.x + r.width / 2, r.y + r.height / 2];
-        }
-    }
-    return null;
-}"""
 
 
 def test_clicking_a_heads_grid_panel_selects_that_head(app_server, page, cora):

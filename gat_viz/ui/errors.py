@@ -73,7 +73,9 @@ def view(data: Data, loaded: Loaded, on_pick: Callable[[int], None]) -> None:
         lambda: explain.confusion(data.y[test], loaded.outputs.pred[test], len(names)),
     )
     cell = st.session_state.get(CELL)
-    left, right = st.columns([1, 1.6])
+    # stacked, not side by side: at 1280 px a side column squeezed the 7×7 squares onto each
+    # other, and a click landed on the neighbouring cell (seen in review)
+    left, right = st.container(), st.container()
     with left:
         r = loaded.result
         chart = f"errors-confusion-{data.name}-{r.config.key()}-{r.seed}-{cell}"
