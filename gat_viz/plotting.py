@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import plotly.graph_objects as go
@@ -94,10 +95,26 @@ def _range(hops: int) -> list[float]:
     return [-r, r]
 
 
+STAR = 40  # more edges than this into one node: their widths shrink to `STAR_PX`
+STAR_PX = (0.5, 3.0)
+
+
 def edge_style(view: NodeView, relative: bool) -> EdgeStyle:
-    return edges.style(
+    """`edges.style`, with one exception for legibility: the edges into a node that receives more
+    than `STAR` drawn edges (Cora's hub: 168) span `STAR_PX` instead of the full width range, so
+    that the star stays a star and not a dark disc; still strictly increasing with the value."""
+    style = edges.style(
         view.edge_alpha, view.edge_relative, view.edge_layer, relative, len(view.layers_drawn) > 1
     )
+    nb = view.nb
+    counts = np.bincount(nb.dst, minlength=len(nb.nodes)) if len(nb.dst) else np.zeros(0, int)
+    crowded = np.isin(nb.dst, np.flatnonzero(counts > STAR)) & (view.edge_layer == view.edge_layer.max())
+    if crowded.any():
+        w = style.width.copy()
+        lo, hi = edges.WIDTH_PX
+        w[crowded] = STAR_PX[0] + (STAR_PX[1] - STAR_PX[0]) * (w[crowded] - lo) / (hi - lo)
+        style = replace(style, width=w)
+    return style
 
 
 def _edge_traces(view: NodeView, style: EdgeStyle, height: int, small: bool = False) -> list[go.Scatter]:
@@ -177,8 +194,11 @@ def _edge_legend(view: NodeView, style: EdgeStyle, relative: bool) -> list[go.Sc
         ):
             if k in style.ranges:
                 lo, hi = style.ranges[k]
+                here = style.width[view.edge_layer == k]
+                thin, thick = float(here.min()), float(here.max())
                 entries += [(f"{name}: {value(lo)}", thin, colour), (f"… {value(hi)}", thick, colour)]
     else:
+        thin, thick = float(style.width.min()), float(style.width.max())
         entries += [
             (f"{value(style.lo)} (thinnest)", thin, dark),
             (f"{value(style.hi)} (thickest)", thick, dark),
