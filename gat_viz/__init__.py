@@ -32,6 +32,8 @@ _EXPORTS = {  # public name -> the module that defines it
     "EpochRecord": "train",
     "GATConfig": "config",
     "GATLayer": "layers",
+    "GATv2Layer": "layers_v2",
+    "Why": "explain",
     "ModelCache": "cache",
     "TrainResult": "train",
     "TrainingDiverged": "train",
@@ -40,6 +42,11 @@ _EXPORTS = {  # public name -> the module that defines it
     "load_dataset": "data",
     "save_checkpoint": "checkpoint",
     "train": "train",
+    "why": "explain",
+    "what_if": "explain",
+    "drop_one": "explain",
+    "attention_effect": "explain",
+    "ranking_disagreement": "ranking",
 }
 __all__ = [
     "GAT",
@@ -50,14 +57,21 @@ __all__ = [
     "EpochRecord",
     "GATConfig",
     "GATLayer",
+    "GATv2Layer",
     "ModelCache",
     "TrainResult",
     "TrainingDiverged",
+    "Why",
+    "attention_effect",
+    "drop_one",
     "evaluate",
     "load_checkpoint",
     "load_dataset",
+    "ranking_disagreement",
     "save_checkpoint",
     "train",
+    "what_if",
+    "why",
 ]  # the keys of _EXPORTS (tests/test_package.py checks), spelt out for linters and type checkers
 
 if TYPE_CHECKING:
@@ -65,8 +79,11 @@ if TYPE_CHECKING:
     from gat_viz.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
     from gat_viz.config import GATConfig
     from gat_viz.data import DatasetUnavailable, load_dataset
+    from gat_viz.explain import Why, attention_effect, drop_one, what_if, why
     from gat_viz.layers import AttentionGraph, AttentionTrace, GATLayer
+    from gat_viz.layers_v2 import GATv2Layer
     from gat_viz.model import GAT
+    from gat_viz.ranking import ranking_disagreement
     from gat_viz.train import EpochRecord, TrainingDiverged, TrainResult, evaluate, train
 
 
