@@ -91,6 +91,14 @@ def build_parser() -> Parser:
     t.add_argument(
         "--frozen-attention", action="store_true", help="keep a_src, a_dst at initialisation (ablation)"
     )
+    t.add_argument(
+        "--layer", choices=("gat", "gatv2"), default=d.layer,
+        help="gat: e_ij = LeakyReLU(a_src·Wh_j + a_dst·Wh_i); gatv2: a·LeakyReLU(W_l h_j + W_r h_i)",
+    )  # fmt: skip
+    t.add_argument(
+        "--attention", choices=("learned", "frozen", "uniform"), default=d.attention,
+        help="learned (the paper's), frozen at initialisation, or uniform: α = 1/in-degree (Const-GAT)",
+    )  # fmt: skip
     t.add_argument("--out", metavar="PATH", help="save the checkpoint: a .safetensors file, or a folder/")
     t.add_argument("--json", action="store_true", help="print one JSON object")
     t.set_defaults(run=run_train)
@@ -170,7 +178,7 @@ def run_train(args: argparse.Namespace) -> int:
         hidden=args.hidden, heads=args.heads, out_heads=args.out_heads, dropout=args.dropout,
         negative_slope=args.negative_slope, activation=args.activation, lr=args.lr,
         weight_decay=args.weight_decay, max_epochs=args.max_epochs, patience=args.patience,
-        learn_attention=not args.frozen_attention,
+        layer=args.layer, attention="frozen" if args.frozen_attention else args.attention,
     )  # fmt: skip
     data = load_dataset(args.dataset)
     with _progress(config.max_epochs, f"{data.name} seed {args.seed}") as on_epoch:

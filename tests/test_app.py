@@ -178,3 +178,29 @@ def test_static_vs_dynamic_tab_runs_on_the_shipped_models(cora):
     assert not at.exception
     text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
     assert "Static vs dynamic attention" in text and "GATv2" in text
+
+
+def test_the_model_kind_switch_loads_the_shipped_gatv2(app):
+    app.selectbox(key="kind").set_value("GATv2 (dynamic attention)").run()
+    assert not app.exception
+    line = model_line(app)
+    assert "GATv2" in line and "shipped" in line  # Cora's GATv2 twin ships: no training
+
+
+@pytest.mark.parametrize("mode", ["computation graph", "one layer", "heads grid"])
+def test_every_view_runs_on_a_gatv2_model(cora, mode):
+    at = new_app(node="7", mode=mode).run()
+    at.selectbox(key="kind").set_value("GATv2 (dynamic attention)").run()
+    for tab in ("ReLU vs LeakyReLU", "Node inspector"):
+        at.session_state["side_tab"] = tab
+        at.session_state["hood"] = True
+        for lower in (
+            "The attention math",
+            "Attention learns",
+            "Entropy vs uniform",
+            "Static vs dynamic (GATv2)",
+        ):
+            at.session_state["lower_tab"] = lower
+            at.run()
+            assert not at.exception, (tab, lower)
+    assert any("this model is a GATv2" in i.value for i in at.info)

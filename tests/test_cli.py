@@ -155,6 +155,18 @@ def test_train_json_save_then_eval(tmp_path, cora):
     assert json.loads(proc.stdout)["test_acc"] == pytest.approx(summary["test_acc"])
 
 
+@pytest.mark.parametrize("flags, layer, attention", [
+    (("--layer", "gatv2"), "gatv2", "learned"),
+    (("--attention", "uniform"), "gat", "uniform"),
+    (("--frozen-attention",), "gat", "frozen"),
+])  # fmt: skip
+def test_train_kinds_of_attention(cora, flags, layer, attention):
+    proc = run("train", "--max-epochs", "3", *flags, "--json")
+    assert proc.returncode == 0, proc.stderr
+    config = json.loads(proc.stdout)["config"]
+    assert (config["layer"], config["attention"]) == (layer, attention)
+
+
 def test_train_summary_names_the_paper(tmp_path, cora):
     proc = run("train", "--max-epochs", "5", "--out", f"{tmp_path}/")
     assert proc.returncode == 0, proc.stderr

@@ -127,12 +127,23 @@ def view(data: Data, loaded: Loaded, notes: list[str]) -> None:
         [":material/psychology_alt: Why this prediction?", ":material/rule: Error finder"],
         key="why_tab", on_change="rerun",
     )  # fmt: skip
+    gat = loaded.result.config.layer == "gat"
+    not_yet = (
+        "The exact contributions, what-ifs and the error finder are worked out for GAT's layer "
+        "(a sum of α·Wh_j); this model is a GATv2. Switch the model back to GAT in the sidebar."
+    )
     if lower[0].open:
         with lower[0]:
-            why.view(data, loaded, node)
+            if gat:
+                why.view(data, loaded, node)
+            else:
+                st.info(not_yet, icon=":material/info:")
     if lower[1].open:
         with lower[1]:
-            errors.view(data, loaded, functools.partial(centre, st.session_state))
+            if gat:
+                errors.view(data, loaded, functools.partial(centre, st.session_state))
+            else:
+                st.info(not_yet, icon=":material/info:")
     # Closed until asked for, and then lazy like the tabs: the walk-through's table, formulas
     # and two heatmaps were 40% of the browser's work per click (measured, 1.09 → 0.65 CPU s),
     # for a section below the fold. Once opened it stays open for the session.

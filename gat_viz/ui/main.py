@@ -63,7 +63,7 @@ def main(model_line: DeltaGenerator | None = None) -> None:
     store.warm()  # training workers start now that the page is drawn
 
 
-NAMES = {"negative_slope": "α", "max_epochs": "max epochs", "weight_decay": "weight decay"}
+NAMES = {"negative_slope": "α", "max_epochs": "max epochs", "weight_decay": "weight decay", "layer": "model"}
 
 
 def _changes(wanted: GATConfig, shown: GATConfig) -> str:

@@ -12,6 +12,13 @@ ACTIVATIONS = {"LeakyReLU": "leaky_relu", "ReLU": "relu", "PReLU (learned slope 
 LEARNING_RATES = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 
 
+# The kind of model: which attention, and whether it is learned (GATConfig.layer, .attention).
+KINDS = {
+    "GAT (the paper's)": ("gat", "learned"),
+    "GATv2 (dynamic attention)": ("gatv2", "learned"),
+    "GAT, attention frozen at initialisation": ("gat", "frozen"),
+    "Uniform attention (Const-GAT)": ("gat", "uniform"),
+}
 PENDING = " · training…"  # appended to the label of a slider whose value the shown model lacks
 
 
@@ -26,8 +33,16 @@ def requested(state: dict | None = None) -> tuple[str, GATConfig, int]:
         negative_slope=round(state.get("slope", d.negative_slope), 2),
         activation=ACTIVATIONS[state.get("activation", next(iter(ACTIVATIONS)))],
         lr=state.get("lr", d.lr), max_epochs=state.get("max_epochs", d.max_epochs),
+        **_kind(state.get("kind", next(iter(KINDS))), state.get("activation", next(iter(ACTIVATIONS)))),
     )  # fmt: skip
     return state.get("dataset", DATASETS[0]), config, int(state.get("seed", 0))
+
+
+def _kind(label: str, activation: str) -> dict[str, str]:
+    layer, attention = KINDS[label]
+    if layer == "gatv2" and ACTIVATIONS.get(activation) == "prelu":
+        layer = "gat"  # GATv2 has no PReLU here: the activation wins, and the page says so
+    return {"layer": layer, "attention": attention}
 
 
 def pending_fields(wanted: GATConfig, shown: GATConfig | None) -> frozenset[str]:
@@ -45,6 +60,11 @@ def model_setting(pending: frozenset[str] = frozenset()) -> tuple[str, GATConfig
     name = sb.selectbox("Dataset", DATASETS, key="dataset", bind="query-params")
     sb.subheader("Model")
     d = GATConfig()
+    kind = sb.selectbox(
+        "Model", list(KINDS), key="kind", label_visibility="collapsed",
+        help="GATv2 scores aᵀLeakyReLU(W_l h_j + W_r h_i): its ranking of neighbours can differ per "
+        "node (dynamic attention). Frozen and uniform attention are the two ways of not learning it.",
+    )  # fmt: skip
 
     def label(text: str, field: str) -> str:
         return text + (PENDING if field in pending else "")
@@ -68,6 +88,8 @@ def model_setting(pending: frozenset[str] = frozenset()) -> tuple[str, GATConfig
         )  # fmt: skip
     config = GATConfig(
         hidden=hidden, heads=heads, dropout=round(dropout, 2), negative_slope=round(slope, 2),
-        activation=ACTIVATIONS[activation], lr=lr, max_epochs=max_epochs,
+        activation=ACTIVATIONS[activation], lr=lr, max_epochs=max_epochs, **_kind(kind, activation),
     )  # fmt: skip
+    if KINDS[kind][0] == "gatv2" and config.layer == "gat":
+        sb.caption("GATv2 with PReLU is not implemented: this is GAT with PReLU.")
     return name, config, int(seed)
