@@ -123,9 +123,14 @@ class GATLayer(nn.Module):
         negative_slope: float = 0.2,
         dropout: float = 0.0,
         add_self_loops: bool = True,
+        edge_dim: int | None = None,
+        fill_value: float | str = "mean",
         bias: bool = True,
+        residual: bool = False,
         activation: str = "leaky_relu",
+        **kwargs: object,
     ) -> None:
+        refuse_unsupported("GATLayer", edge_dim=edge_dim, fill_value=fill_value, residual=residual, **kwargs)
         super().__init__()
         if activation not in ("leaky_relu", "relu", "prelu"):
             raise ValueError(f"unknown activation {activation!r}")
@@ -212,15 +217,18 @@ class GATLayer(nn.Module):
         self,
         x: Tensor | SparseFeatures,
         edge_index: Tensor | AttentionGraph,
+        edge_attr: Tensor | None = None,
+        size: tuple[int, int] | None = None,
         return_attention_weights: bool | None = None,
     ) -> Tensor | tuple[Tensor, tuple[Tensor, Tensor]]:
+        refuse_unsupported("GATLayer", edge_attr=edge_attr, size=size)
         graph = self._graph(x, edge_index)
         h = self._project(x)  # (N·H, C)
         alpha = self._attention(h, graph)[-1]  # (H·E,)
         alpha = _dropout(alpha, self.dropout, self.training)
         out = self._aggregate(h, alpha, graph)
-        # Like GATConv: any value, even False, asks for the attention weights.
-        if return_attention_weights is not None:
+        # As GATConv 2.8.1 does: True asks for the attention weights; None and False do not.
+        if return_attention_weights:
             return out, (graph.edge_index, graph.to_edge_order(alpha, self.heads))
         return out
 
@@ -248,6 +256,18 @@ class GATLayer(nn.Module):
             f"{self.in_channels}, {self.out_channels}, heads={self.heads}, concat={self.concat}, "
             f"activation={self.activation}, negative_slope={self.negative_slope}"
         )
+
+
+def refuse_unsupported(layer: str, **given: object) -> None:
+    """GATConv's (and GATv2Conv's) other arguments are accepted at their defaults and refused with
+    one line naming the argument otherwise: this layer does not implement them."""
+    defaults = {"edge_dim": None, "fill_value": "mean", "residual": False, "share_weights": False,
+                "edge_attr": None, "size": None}  # fmt: skip
+    for name, value in given.items():
+        if name not in defaults:
+            raise TypeError(f"{layer} got an unexpected argument {name!r}")
+        if not (value is defaults[name] or (isinstance(value, str) and value == defaults[name])):
+            raise NotImplementedError(f"{layer} does not implement {name}={value!r} (only the default)")
 
 
 def _dropout(t: Tensor, p: float, training: bool) -> Tensor:

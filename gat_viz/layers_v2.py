@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn.inits import glorot, zeros
 
-from gat_viz.layers import AttentionGraph, AttentionTrace, _dropout, _num_nodes
+from gat_viz.layers import AttentionGraph, AttentionTrace, _dropout, _num_nodes, refuse_unsupported
 from gat_viz.sparse import SparseFeatures, attention_aggregate
 
 
@@ -62,8 +62,17 @@ class GATv2Layer(nn.Module):
         negative_slope: float = 0.2,
         dropout: float = 0.0,
         add_self_loops: bool = True,
+        edge_dim: int | None = None,
+        fill_value: float | str = "mean",
         bias: bool = True,
+        share_weights: bool = False,
+        residual: bool = False,
+        **kwargs: object,
     ) -> None:
+        refuse_unsupported(
+            "GATv2Layer", edge_dim=edge_dim, fill_value=fill_value, share_weights=share_weights,
+            residual=residual, **kwargs,
+        )  # fmt: skip
         super().__init__()
         self.in_channels = in_channels
         self.out_channels = out_channels
@@ -133,8 +142,11 @@ class GATv2Layer(nn.Module):
         self,
         x: Tensor | SparseFeatures,
         edge_index: Tensor | AttentionGraph,
+        edge_attr: Tensor | None = None,
+        size: tuple[int, int] | None = None,
         return_attention_weights: bool | None = None,
     ) -> Tensor | tuple[Tensor, tuple[Tensor, Tensor]]:
+        refuse_unsupported("GATv2Layer", edge_attr=edge_attr, size=size)
         graph = self._graph(x, edge_index)
         h_l, h_r = self._project(x, self.lin_l), self._project(x, self.lin_r)  # (N·H, C) each
         alpha = self._attention(h_l, h_r, graph)[1]  # (H·E,)

@@ -42,11 +42,40 @@ def test_attention_sums_to_one_per_target_and_isolated_nodes_keep_a_self_loop(ti
     assert int(loop.sum()) == 1 and torch.allclose(alpha[loop], torch.ones(1, 2))
 
 
-def test_any_value_of_return_attention_weights_returns_them(tiny_graph):
+def test_return_attention_weights_as_gatconv(tiny_graph):
+    """GATConv 2.8.1: True returns (out, (edge_index, alpha)); None and False return out alone."""
+    x, edge_index = tiny_graph
+    ours, ref = pair(5, 4)
+    for flag in (None, False, True):
+        assert type(ours(x, edge_index, return_attention_weights=flag)) is type(
+            ref(x, edge_index, return_attention_weights=flag)
+        )
+    assert torch.allclose(ours(x, edge_index, None, None), ref(x, edge_index, None, None), atol=1e-6)
+
+
+@pytest.mark.parametrize("layer", ["GATLayer", "GATv2Layer"])
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [({"edge_dim": 3}, "edge_dim"), ({"fill_value": 0.0}, "fill_value"), ({"residual": True}, "residual")],
+)
+def test_other_conv_arguments_are_refused_by_name(layer, kwargs, name):
+    import gat_viz
+
+    cls = getattr(gat_viz, layer)
+    cls(5, 4, edge_dim=None, fill_value="mean", residual=False)  # the defaults are accepted
+    with pytest.raises(NotImplementedError, match=name):
+        cls(5, 4, **kwargs)
+    with pytest.raises(TypeError, match="unexpected argument"):
+        cls(5, 4, flow="target_to_source_typo")
+
+
+def test_forward_refuses_edge_attr_and_size(tiny_graph):
     x, edge_index = tiny_graph
     ours, _ = pair(5, 4)
-    assert isinstance(ours(x, edge_index, return_attention_weights=False), tuple)
-    assert isinstance(ours(x, edge_index), torch.Tensor)
+    with pytest.raises(NotImplementedError, match="edge_attr"):
+        ours(x, edge_index, edge_attr=torch.ones(edge_index.size(1), 1))
+    with pytest.raises(NotImplementedError, match="size"):
+        ours(x, edge_index, size=(6, 6))
 
 
 def test_without_self_loops_and_without_bias(tiny_graph):
