@@ -43,10 +43,23 @@ class PyGExampleGAT(torch.nn.Module):
         return self.conv2(x, edge_index)
 
 
-def pyg_example_epochs(data: Data, epochs: int, seed: int = 0) -> list[float]:
-    """Seconds per epoch of PyG's example loop: train() then test(), as in examples/gat.py."""
+class PyGExampleGATv2(PyGExampleGAT):
+    """PyG's examples/gat.py model with `GATv2Conv` in place of `GATConv` (same sizes, dropout)."""
+
+    def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, heads: int):
+        from torch_geometric.nn import GATv2Conv
+
+        torch.nn.Module.__init__(self)
+        self.conv1 = GATv2Conv(in_channels, hidden_channels, heads, dropout=0.6)
+        self.conv2 = GATv2Conv(hidden_channels * heads, out_channels, heads=1, concat=False, dropout=0.6)
+
+
+def pyg_example_epochs(data: Data, epochs: int, seed: int = 0, layer: str = "gat") -> list[float]:
+    """Seconds per epoch of PyG's example loop: train() then test(), as in examples/gat.py; with
+    `layer="gatv2"` the same loop with `GATv2Conv`."""
     torch.manual_seed(seed)
-    model = PyGExampleGAT(data.num_features, 8, int(data.y.max()) + 1, heads=8)
+    model_cls = PyGExampleGATv2 if layer == "gatv2" else PyGExampleGAT
+    model = model_cls(data.num_features, 8, int(data.y.max()) + 1, heads=8)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.005, weight_decay=5e-4)
 
     def train_step() -> float:
@@ -74,14 +87,15 @@ def pyg_example_epochs(data: Data, epochs: int, seed: int = 0) -> list[float]:
     return times
 
 
-def gat_viz_epochs(data: Data, epochs: int, seed: int = 0) -> list[float]:
-    """Seconds per epoch of `gat_viz.train` on the paper configuration, no early stop.
+def gat_viz_epochs(data: Data, epochs: int, seed: int = 0, layer: str = "gat") -> list[float]:
+    """Seconds per epoch of `gat_viz.train` on the paper configuration (`layer` "gat" or
+    "gatv2"), no early stop.
 
     Timed between consecutive `on_epoch` calls, so the first epoch (which also pays for the
     setup: sparse structures, model) is not among the epochs - 1 values returned.
     """
     stamps: list[float] = []
-    config = GATConfig(max_epochs=epochs, patience=epochs)
+    config = GATConfig(layer=layer, max_epochs=epochs, patience=epochs)
     train(data, config, seed=seed, on_epoch=lambda _record: stamps.append(time.perf_counter()))
     return [b - a for a, b in itertools.pairwise(stamps)]
 
@@ -102,17 +116,19 @@ class SpeedReport:
 
 
 def speed(data: Data, epochs: int = 100, rounds: int = 3, warmup: int = 5,
-          progress: Callable[[str], None] | None = None) -> SpeedReport:  # fmt: skip
-    """Alternate the two loops `rounds` times, `epochs` timed epochs each per round."""
+          progress: Callable[[str], None] | None = None, layer: str = "gat") -> SpeedReport:  # fmt: skip
+    """Alternate the two loops `rounds` times, `epochs` timed epochs each per round: PyG's
+    example loop (with GATConv, or GATv2Conv for `layer="gatv2"`) against `gat_viz.train`."""
     pyg: list[float] = []
     ours: list[float] = []
+    conv = "GATv2Conv" if layer == "gatv2" else "GATConv"
     for r in range(rounds):
         if progress:
-            progress(f"round {r + 1}/{rounds}: PyG example loop")
-        pyg += pyg_example_epochs(data, epochs + warmup, seed=r)[warmup:]
+            progress(f"round {r + 1}/{rounds}: PyG example loop with {conv}")
+        pyg += pyg_example_epochs(data, epochs + warmup, seed=r, layer=layer)[warmup:]
         if progress:
-            progress(f"round {r + 1}/{rounds}: gat_viz.train")
-        ours += gat_viz_epochs(data, epochs + warmup, seed=r)[warmup - 1 :]
+            progress(f"round {r + 1}/{rounds}: gat_viz.train, layer={layer}")
+        ours += gat_viz_epochs(data, epochs + warmup, seed=r, layer=layer)[warmup - 1 :]
     return SpeedReport(
         pyg_ms=statistics.median(pyg) * 1e3,
         ours_ms=statistics.median(ours) * 1e3,
@@ -340,71 +356,3 @@ def _summarise(runs: list[dict[str, object]]) -> dict[str, object]:
         out[f"{key}_mean"], out[f"{key}_std"] = stats(key)
     out["runs"] = runs
     return out
-
-
-# --- GATv2 speed: gat_viz's GATv2Layer against a plain PyG GATv2Conv loop ------------------------------
-
-
-class PyGExampleGATv2(PyGExampleGAT):
-    """PyG's examples/gat.py model with `GATv2Conv` in place of `GATConv` (same sizes, dropout)."""
-
-    def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, heads: int):
-        from torch_geometric.nn import GATv2Conv
-
-        torch.nn.Module.__init__(self)
-        self.conv1 = GATv2Conv(in_channels, hidden_channels, heads, dropout=0.6)
-        self.conv2 = GATv2Conv(hidden_channels * heads, out_channels, heads=1, concat=False, dropout=0.6)
-
-
-def pyg_gatv2_epochs(data: Data, epochs: int, seed: int = 0) -> list[float]:
-    """Seconds per epoch of the examples/gat.py loop (one step, one evaluation) with GATv2Conv."""
-    torch.manual_seed(seed)
-    model = PyGExampleGATv2(data.num_features, 8, int(data.y.max()) + 1, heads=8)
-    optimizer = torch.optim.Adam(model.parameters(), lr=0.005, weight_decay=5e-4)
-    masks = (data.train_mask, data.val_mask, data.test_mask)
-    times = []
-    for _ in range(epochs):
-        start = time.perf_counter()
-        model.train()
-        optimizer.zero_grad()
-        out = model(data.x, data.edge_index)
-        F.cross_entropy(out[data.train_mask], data.y[data.train_mask]).backward()
-        optimizer.step()
-        model.eval()
-        with torch.no_grad():
-            pred = model(data.x, data.edge_index).argmax(dim=-1)
-            [int((pred[m] == data.y[m]).sum()) / int(m.sum()) for m in masks]
-        times.append(time.perf_counter() - start)
-    return times
-
-
-def _gatv2_epochs(data: Data, epochs: int, seed: int) -> list[float]:
-    """`gat_viz_epochs` for GATv2: timed between consecutive `on_epoch` calls, no early stop."""
-    stamps: list[float] = []
-    config = GATConfig(layer="gatv2", max_epochs=epochs, patience=epochs)
-    train(data, config, seed=seed, on_epoch=lambda _record: stamps.append(time.perf_counter()))
-    return [b - a for a, b in itertools.pairwise(stamps)]
-
-
-def speed_v2(data: Data, epochs: int = 100, rounds: int = 3, warmup: int = 5,
-             progress: Callable[[str], None] | None = None) -> SpeedReport:  # fmt: skip
-    """`speed` for GATv2: the plain PyG loop with GATv2Conv against `train(GATConfig(layer="gatv2"))`,
-    alternating in rounds; medians of per-epoch times."""
-    pyg: list[float] = []
-    ours: list[float] = []
-    for r in range(rounds):
-        if progress:
-            progress(f"round {r + 1}/{rounds}: PyG loop with GATv2Conv")
-        pyg += pyg_gatv2_epochs(data, epochs + warmup, seed=r)[warmup:]
-        if progress:
-            progress(f"round {r + 1}/{rounds}: gat_viz.train, layer=gatv2")
-        ours += _gatv2_epochs(data, epochs + warmup, seed=r)[warmup - 1 :]
-    return SpeedReport(
-        pyg_ms=statistics.median(pyg) * 1e3,
-        ours_ms=statistics.median(ours) * 1e3,
-        pyg_mean_ms=statistics.fmean(pyg) * 1e3,
-        ours_mean_ms=statistics.fmean(ours) * 1e3,
-        epochs=len(ours),
-        rounds=rounds,
-        threads=torch.get_num_threads(),
-    )

@@ -249,8 +249,7 @@ def run_bench(args: argparse.Namespace) -> int:
         report["why"] = _bench_why(say, args.json)
     if not args.no_speed and not args.why:
         data = load_dataset("Cora")
-        timer = bench.speed_v2 if args.layer == "gatv2" else bench.speed
-        s = timer(data, epochs=args.epochs, rounds=args.rounds, progress=say)
+        s = bench.speed(data, epochs=args.epochs, rounds=args.rounds, progress=say, layer=args.layer)
         report["speed"] = {
             "pyg_example_ms_per_epoch": round(s.pyg_ms, 2),
             "gat_viz_ms_per_epoch": round(s.ours_ms, 2),
