@@ -92,7 +92,35 @@ class AttentionTrace:
     out: Tensor  # (N, H·C) if concat else (N, C): the layer's output, bias included
 
 
-class GATLayer(nn.Module):
+class EdgeAttention(nn.Module):
+    """What GATLayer and GATv2Layer share: the graph they attend over and the weighted sum
+    h'_i = Σ_j α_ij · message_j with the heads combined. Subclasses set `heads`,
+    `out_channels`, `concat`, `add_self_loops` and `bias`."""
+
+    heads: int
+    out_channels: int
+    concat: bool
+    add_self_loops: bool
+    bias: nn.Parameter | None
+
+    def _graph(self, x: Tensor | SparseFeatures, edge_index: Tensor | AttentionGraph) -> AttentionGraph:
+        if isinstance(edge_index, AttentionGraph):
+            return edge_index
+        return AttentionGraph.build(edge_index, _num_nodes(x), self.add_self_loops)
+
+    def _aggregate(self, h: Tensor, alpha: Tensor, graph: AttentionGraph) -> Tensor:
+        """h'_i = Σ_j α_ij W h_j, then concat or mean over heads, then bias."""
+        out = attention_aggregate(alpha, h, graph.blocks(self.heads))  # (N·H, C)
+        if self.concat:
+            out = out.view(-1, self.heads * self.out_channels)  # (N, H·C)
+        else:
+            out = out.view(-1, self.heads, self.out_channels).mean(dim=1)  # (N, C)
+        if self.bias is not None:
+            out = out + self.bias
+        return out
+
+
+class GATLayer(EdgeAttention):
     r"""Graph attention layer with GATConv's arguments, parameter names and return values.
 
     Args:
@@ -167,11 +195,6 @@ class GATLayer(nn.Module):
 
     # --- the computation, in the order of the equations above ------------------------------------
 
-    def _graph(self, x: Tensor | SparseFeatures, edge_index: Tensor | AttentionGraph) -> AttentionGraph:
-        if isinstance(edge_index, AttentionGraph):
-            return edge_index
-        return AttentionGraph.build(edge_index, _num_nodes(x), self.add_self_loops)
-
     def _project(self, x: Tensor | SparseFeatures) -> Tensor:
         """W h for every node and head: (N, F) -> (N·H, C), node-major (a free view)."""
         if isinstance(x, SparseFeatures):
@@ -201,17 +224,6 @@ class GATLayer(nn.Module):
         alpha = blocks.softmax(scores)  # (H·E,)
         halves = halves.view(-1, heads, 2)  # (N, H, 2)
         return halves[..., 0], halves[..., 1], raw, scores, alpha
-
-    def _aggregate(self, h: Tensor, alpha: Tensor, graph: AttentionGraph) -> Tensor:
-        """h'_i = Σ_j α_ij W h_j, then concat or mean over heads, then bias."""
-        out = attention_aggregate(alpha, h, graph.blocks(self.heads))  # (N·H, C)
-        if self.concat:
-            out = out.view(-1, self.heads * self.out_channels)  # (N, H·C)
-        else:
-            out = out.view(-1, self.heads, self.out_channels).mean(dim=1)  # (N, C)
-        if self.bias is not None:
-            out = out + self.bias
-        return out
 
     def forward(
         self,

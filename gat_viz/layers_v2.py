@@ -27,11 +27,11 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn.inits import glorot, zeros
 
-from gat_viz.layers import AttentionGraph, AttentionTrace, _dropout, _num_nodes, refuse_unsupported
-from gat_viz.sparse import SparseFeatures, attention_aggregate
+from gat_viz.layers import AttentionGraph, AttentionTrace, EdgeAttention, _dropout, refuse_unsupported
+from gat_viz.sparse import SparseFeatures
 
 
-class GATv2Layer(nn.Module):
+class GATv2Layer(EdgeAttention):
     r"""GATv2 attention layer with GATv2Conv's arguments (`share_weights=False`), parameter names
     (`lin_l`, `lin_r`, `att`, `bias`) and return values, so that its `state_dict` loads into
     `torch_geometric.nn.GATv2Conv` with `strict=True` and back.
@@ -102,11 +102,6 @@ class GATv2Layer(nn.Module):
 
     # --- the computation, in the order of the equations above ------------------------------------
 
-    def _graph(self, x: Tensor | SparseFeatures, edge_index: Tensor | AttentionGraph) -> AttentionGraph:
-        if isinstance(edge_index, AttentionGraph):
-            return edge_index
-        return AttentionGraph.build(edge_index, _num_nodes(x), self.add_self_loops)
-
     def _project(self, x: Tensor | SparseFeatures, lin: nn.Linear) -> Tensor:
         """W h + b for every node and head: (N, F) -> (N·H, C), node-major (a free view)."""
         if isinstance(x, SparseFeatures):
@@ -126,17 +121,6 @@ class GATv2Layer(nn.Module):
         att = self.att[0].index_select(0, blocks.row % self.heads)  # (H·E, C): a of each value's head
         scores = (z * att).sum(-1)  # (H·E,)  e_ij = aᵀ LeakyReLU(W_l h_j + W_r h_i)
         return scores, blocks.softmax(scores)
-
-    def _aggregate(self, h_l: Tensor, alpha: Tensor, graph: AttentionGraph) -> Tensor:
-        """h'_i = Σ_j α_ij W_l h_j, then concat or mean over heads, then bias."""
-        out = attention_aggregate(alpha, h_l, graph.blocks(self.heads))  # (N·H, C)
-        if self.concat:
-            out = out.view(-1, self.heads * self.out_channels)  # (N, H·C)
-        else:
-            out = out.view(-1, self.heads, self.out_channels).mean(dim=1)  # (N, C)
-        if self.bias is not None:
-            out = out + self.bias
-        return out
 
     def forward(
         self,
