@@ -19,7 +19,8 @@ from plotly.subplots import make_subplots
 
 from gat_viz import edges
 from gat_viz.explore import ModelOutputs, NodeView, node_view
-from gat_viz.plotting import _edge_traces, _range, fmt, node_categories, node_sizes
+from gat_viz.numbers import fmt
+from gat_viz.plotting import _edge_traces, _range, node_categories, node_sizes
 
 PANEL_PX = 250  # height of one small multiple
 GRID_NEIGHBOURS = 40  # more spokes than this do not read in a 250 px panel (Cora's hub has 168)

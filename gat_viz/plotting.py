@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from gat_viz import edges
 from gat_viz.edges import EdgeStyle
 from gat_viz.explore import Inspection, ModelOutputs, NodeView
+from gat_viz.numbers import fmt
 
 CLASS_COLOURS = (
     "#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#EECA3B", "#9D755D",
@@ -221,12 +222,6 @@ def _edge_legend(view: NodeView, style: EdgeStyle, relative: bool) -> list[go.Sc
         )
         for name, w, c in entries
     ]
-
-
-def fmt(value: float, digits: int = 3) -> str:
-    """A number for people: never "-0.000"."""
-    text = f"{value:.{digits}f}"
-    return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
 def node_categories(

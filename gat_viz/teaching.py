@@ -15,7 +15,6 @@ s nodes in the dense view.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,20 +25,11 @@ from torch import Tensor
 
 from gat_viz.layers import AttentionTrace, GATLayer
 from gat_viz.model import GAT
+from gat_viz.numbers import fmt
 
 # The GAT paper's standard deviation of test accuracy over 100 runs (Cora 83.0 ± 0.7, CiteSeer
 # 72.5 ± 0.7): the spread between seeds that a single-run comparison cannot see past.
 RUN_STD = {"Cora": 0.007, "CiteSeer": 0.007}
-
-
-def fmt(value: float, spec: str = ".3f") -> str:
-    """`format(value, spec)`, except that a value which rounds to zero prints without a sign
-    ("0.000", never "-0.000" or "+0.000")."""
-    text = format(float(value), spec)
-    mantissa = re.split(r"[eE]", text)[0]
-    if not re.search(r"[1-9]", mantissa):
-        text = text.lstrip("+-")
-    return text
 
 
 def tidy(values: np.ndarray, digits: int = 4) -> np.ndarray:

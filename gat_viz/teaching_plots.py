@@ -11,8 +11,9 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from gat_viz.numbers import fmt
 from gat_viz.plotting import ABOVE, BELOW, NEUTRAL
-from gat_viz.teaching import DenseView, ScoreComparison, fmt
+from gat_viz.teaching import DenseView, ScoreComparison
 from gat_viz.train import EpochRecord
 
 # A horizontal legend just above the plot area; the top margin leaves room for two rows.

@@ -19,6 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from gat_viz.explain import Why
+from gat_viz.numbers import fmt, pct
 
 CLASS_COLOURS = (
     "#4C78A8",
@@ -33,19 +34,6 @@ CLASS_COLOURS = (
 FOR, AGAINST, TOTAL = "#2E7D32", "#C62828", "#4D4D4D"
 MAX_BARS = 15  # neighbours drawn one by one in the waterfall; the rest share one bar
 HEIGHT = 420
-
-
-def fmt(value: float, digits: int = 3) -> str:
-    """A number for people: never "-0.000"."""
-    text = f"{value:.{digits}f}"
-    return text[1:] if text.startswith("-") and float(text) == 0 else text
-
-
-def pct(value: float) -> str:
-    """A probability as a percentage, never "-0%"; one decimal near 0 and 1, so that 99.7% does
-    not read as a certainty."""
-    digits = 1 if 0 < value < 0.005 or 0.995 < value < 1 else 0
-    return fmt(100 * value, digits) + "%"
 
 
 def _layout(fig: go.Figure, title: str, height: int = HEIGHT) -> go.Figure:

@@ -9,7 +9,8 @@ import streamlit as st
 from torch_geometric.data import Data
 
 from gat_viz.lessons import Lessons, LessonsError, table_sentence
-from gat_viz.teaching import compare_runs, dead_share, fmt
+from gat_viz.numbers import fmt
+from gat_viz.teaching import compare_runs, dead_share
 from gat_viz.ui.jobs import Key, Loaded, ModelStore
 
 

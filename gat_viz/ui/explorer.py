@@ -23,7 +23,8 @@ from gat_viz.explore import (
 )
 from gat_viz.graph import FOCUS, WIDE_RING
 from gat_viz.heads import head_similarity, head_views, heads_grid_figure, picked_head
-from gat_viz.plotting import COLOUR_BY, fmt, neighbourhood_figure, picked_node, probability_figure
+from gat_viz.numbers import fmt
+from gat_viz.plotting import COLOUR_BY, neighbourhood_figure, picked_node, probability_figure
 from gat_viz.ui import errors, resources, teaching, why
 from gat_viz.ui.jobs import Loaded
 from gat_viz.ui.state import HOPS, LAYERS, MODES, centre, check_view, head_options, node_input_changed

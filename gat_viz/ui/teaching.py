@@ -15,6 +15,7 @@ from torch_geometric.data import Data
 
 from gat_viz.config import GATConfig
 from gat_viz.lessons import learns_story, variant_of
+from gat_viz.numbers import fmt
 from gat_viz.ranking import disagreement, rank_sentence, rank_view
 from gat_viz.ranking_plots import rank_figure
 from gat_viz.teaching import (
@@ -23,7 +24,6 @@ from gat_viz.teaching import (
     compare_scores,
     dead_share,
     dense_view,
-    fmt,
     head_slopes,
     slope_notes,
     tidy,

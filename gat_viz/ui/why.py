@@ -16,8 +16,8 @@ from torch_geometric.data import Data
 
 from gat_viz import explain, explainers, why_plots
 from gat_viz.data import split_of
+from gat_viz.numbers import fmt, pct
 from gat_viz.ui.jobs import Loaded
-from gat_viz.why_plots import fmt, pct
 
 UNIFORM, ALONE = "uniform attention", "features only"
 MAX_PILLS = 6  # neighbours offered as one-click what-ifs; the table lists every one
