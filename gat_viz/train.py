@@ -83,6 +83,28 @@ class TrainResult:
         return len(self.history)
 
 
+@dataclass
+class Patience:
+    """The paper's early-stopping rule (Veličković et al.'s code): the count of epochs without
+    improvement restarts when validation loss or accuracy improves; the weights are kept when
+    both do. `train` stops when `waited` reaches the patience; the app's progress bar replays it."""
+
+    best_acc: float = -math.inf
+    best_loss: float = math.inf
+    waited: int = 0
+
+    def update(self, record: EpochRecord) -> bool:
+        """Count `record` in; True when both validation scores improved (keep the weights)."""
+        acc_up, loss_down = record.val_acc >= self.best_acc, record.val_loss <= self.best_loss
+        if acc_up or loss_down:
+            self.best_acc = max(self.best_acc, record.val_acc)
+            self.best_loss = min(self.best_loss, record.val_loss)
+            self.waited = 0
+        else:
+            self.waited += 1
+        return acc_up and loss_down
+
+
 OnEpoch = Callable[[EpochRecord], "bool | None"]
 
 
@@ -128,7 +150,7 @@ def train(
 
         history: list[EpochRecord] = []
         best_state = _copy_state(model)
-        best_epoch, best_acc, best_loss = 0, -math.inf, math.inf
+        best_epoch, stopper = 0, Patience()
         waited, stopped = 0, "max epochs"
         for epoch in range(1, config.max_epochs + 1):
             model.train()
@@ -158,15 +180,9 @@ def train(
             )
             history.append(record)
 
-            # The paper's rule (Veličković et al.'s code): reset the patience when either
-            # validation loss or accuracy improves; keep the weights when both do.
-            if record.val_acc >= best_acc or val_loss <= best_loss:
-                if record.val_acc >= best_acc and val_loss <= best_loss:
-                    best_state, best_epoch = _copy_state(model), epoch
-                best_acc, best_loss = max(best_acc, record.val_acc), min(best_loss, val_loss)
-                waited = 0
-            else:
-                waited += 1
+            if stopper.update(record):  # both improved: keep these weights
+                best_state, best_epoch = _copy_state(model), epoch
+            waited = stopper.waited
             if on_epoch is not None and on_epoch(record) is False:
                 stopped = "cancelled"
                 break

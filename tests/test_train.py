@@ -167,3 +167,14 @@ def test_uniform_attention_trains_everything_but_attention(cora):
     ei, alpha = result.model.attention(cora.x, cora.edge_index)[0]
     deg = torch.bincount(ei[1], minlength=cora.num_nodes).float()
     assert torch.equal(alpha[:, 0], 1.0 / deg[ei[1]])
+
+
+def test_the_progress_bar_replays_the_stopping_rule(cora):
+    """`since_improvement` (the app's progress bar) counts what `train` counts: a run stopped by
+    early stopping ends with exactly `patience` epochs without improvement."""
+    from gat_viz.ui.training import since_improvement
+
+    result = train(cora, GATConfig(patience=20, max_epochs=400), seed=0)
+    assert result.stopped == "early stopping"
+    assert since_improvement(result.history) == 20
+    assert since_improvement(result.history[: result.best_epoch]) == 0

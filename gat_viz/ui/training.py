@@ -4,13 +4,12 @@ pointer when it starts or ends. A fragment polls the background job every second
 
 from __future__ import annotations
 
-import math
-
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 from torch_geometric.data import Data
 
 from gat_viz.teaching_plots import training_curve
+from gat_viz.train import EpochRecord, Patience
 from gat_viz.ui.jobs import MAX_TRAININGS_ENV, Job, Key, ModelStore
 
 
@@ -82,16 +81,13 @@ def _poll(store: ModelStore, key: Key, max_epochs: int) -> None:
     st.caption("Usually 5–20 s. Keep exploring the current model; the page switches when it is done.")
 
 
-def since_improvement(history: list) -> int:
+def since_improvement(history: list[EpochRecord]) -> int:
     """Epochs since validation loss or accuracy last improved: the count that early stopping
-    compares with the patience (the paper's rule, as in `train`)."""
-    best_acc, best_loss, waited = -math.inf, math.inf, 0
-    for r in history:
-        if r.val_acc >= best_acc or r.val_loss <= best_loss:
-            best_acc, best_loss, waited = max(best_acc, r.val_acc), min(best_loss, r.val_loss), 0
-        else:
-            waited += 1
-    return waited
+    compares with the patience (`train.Patience`, replayed over the history so far)."""
+    stopper = Patience()
+    for record in history:
+        stopper.update(record)
+    return stopper.waited
 
 
 def _waiting(store: ModelStore, job: Job) -> str:
