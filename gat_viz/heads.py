@@ -21,6 +21,7 @@ from gat_viz import edges
 from gat_viz.explore import ModelOutputs, NodeView, node_view
 from gat_viz.numbers import fmt
 from gat_viz.plotting import _edge_traces, _range, node_categories, node_sizes
+from gat_viz.selection import first_custom
 
 PANEL_PX = 250  # height of one small multiple
 GRID_NEIGHBOURS = 40  # more spokes than this do not read in a 250 px panel (Cora's hub has 168)
@@ -199,15 +200,5 @@ def heads_grid_figure(
 
 def picked_head(selection: object) -> str | None:
     """The head label ("1".., "mean") of a click in the heads grid's selection state."""
-    try:
-        points = selection["selection"]["points"]  # type: ignore[index]
-    except (KeyError, TypeError):
-        points = getattr(getattr(selection, "selection", None), "points", None)
-    if not points or not isinstance(points[0], dict):
-        return None
-    custom = points[0].get("customdata")
-    if isinstance(custom, dict):
-        custom = [custom.get("0")]
-    if not custom or custom[0] is None:
-        return None
-    return str(custom[0])
+    custom = first_custom(selection)
+    return None if not custom or custom[0] is None else str(custom[0])

@@ -18,6 +18,7 @@ from gat_viz import edges
 from gat_viz.edges import EdgeStyle
 from gat_viz.explore import Inspection, ModelOutputs, NodeView
 from gat_viz.numbers import fmt
+from gat_viz.selection import first_custom
 
 CLASS_COLOURS = (
     "#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#EECA3B", "#9D755D",
@@ -321,23 +322,10 @@ def probability_figure(insp: Inspection, class_names: Sequence[str]) -> go.Figur
 
 
 def picked_node(selection: object) -> int | None:
-    """The node id of a click in the neighbourhood chart's selection state, or None.
-
-    Streamlit gives `{"selection": {"points": [{"customdata": [id, ...], ...}]}}`; customdata
-    can come back as a list or, for numpy input, a dict {"0": id, ...}.
-    """
+    """The node id of a click in the neighbourhood chart's selection state, or None (customdata
+    starts with the node id; see `gat_viz.selection`)."""
+    custom = first_custom(selection)
     try:
-        points = selection["selection"]["points"]  # type: ignore[index]
-    except (KeyError, TypeError):
-        points = getattr(getattr(selection, "selection", None), "points", None)
-    if not points:
-        return None
-    custom = points[0].get("customdata") if isinstance(points[0], dict) else None
-    if isinstance(custom, dict):
-        custom = [custom.get("0")]
-    if not custom:
-        return None
-    try:
-        return int(custom[0])
+        return int(custom[0]) if custom else None
     except (TypeError, ValueError):
         return None

@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 
 from gat_viz.numbers import fmt
 from gat_viz.plotting import ABOVE, BELOW, NEUTRAL
+from gat_viz.selection import point_custom, selection_parts
 from gat_viz.teaching import DenseView, ScoreComparison
 from gat_viz.train import EpochRecord
 
@@ -165,24 +166,16 @@ def entropy_scatter(entropy: np.ndarray, in_degree: np.ndarray, centre: int, gap
 
 def entropy_selection(selection: object) -> tuple[list[int], bool]:
     """The node ids selected in `entropy_scatter`, and whether it was a single click (no box or
-    lasso). Streamlit gives `{"selection": {"points": [...], "box": [...], "lasso": [...]}}`."""
-    try:
-        sel = selection["selection"]  # type: ignore[index]
-    except (KeyError, TypeError):
-        sel = getattr(selection, "selection", None)
-    if sel is None:
-        return [], False
-    get = sel.get if isinstance(sel, dict) else lambda k, d=None: getattr(sel, k, d)
+    lasso); see `gat_viz.selection`."""
+    parts = selection_parts(selection)
     nodes = []
-    for p in get("points", None) or []:
-        custom = p.get("customdata") if isinstance(p, dict) else None
-        if isinstance(custom, dict):
-            custom = [custom.get("0")]
+    for point in parts["points"]:
+        custom = point_custom(point)
         try:
             nodes.append(int(custom[0]))  # type: ignore[index]
         except (TypeError, ValueError, IndexError):
             continue
-    click = len(nodes) == 1 and not (get("box", None) or get("lasso", None))
+    click = len(nodes) == 1 and not (parts["box"] or parts["lasso"])
     return list(dict.fromkeys(nodes)), click
 
 

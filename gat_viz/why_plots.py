@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 
 from gat_viz.explain import Why
 from gat_viz.numbers import fmt, pct
+from gat_viz.selection import first_custom
 
 CLASS_COLOURS = (
     "#4C78A8",
@@ -222,23 +223,7 @@ def short_names(class_names: Sequence[str], width: int = 6) -> list[str]:
 
 def picked_cell(selection: object) -> tuple[int, int] | None:
     """(true, predicted) from a Streamlit chart selection on `confusion_figure`, or None."""
-    points = None
-    if isinstance(selection, Mapping):
-        points = (
-            (selection.get("selection") or {}).get("points")
-            if "selection" in selection
-            else selection.get("points")
-        )
-    else:
-        sel = getattr(selection, "selection", None)
-        points = getattr(sel, "points", None) if sel is not None else getattr(selection, "points", None)
-        if points is None and isinstance(sel, Mapping):
-            points = sel.get("points")
-    if not points:
-        return None
-    custom = points[0].get("customdata") if isinstance(points[0], Mapping) else None
-    if isinstance(custom, Mapping):  # numpy arrays come back as {"0": t, "1": p}
-        custom = [custom.get("0"), custom.get("1")]
+    custom = first_custom(selection)
     if not custom or len(custom) < 2 or custom[0] is None or custom[1] is None:
         return None
     return int(custom[0]), int(custom[1])
