@@ -41,22 +41,24 @@ class ModelCache:
     def path(self, dataset: str, config: GATConfig, seed: int) -> Path:
         return self.folder / entry_name(dataset, config, seed)
 
+    def files(self, dataset: str, config: GATConfig, seed: int) -> list[Path]:
+        """The files that may hold this setting, shipped first (none: it must be trained)."""
+        name = entry_name(dataset, config, seed)
+        return [f / name for f in (self.shipped, self.folder) if f is not None and (f / name).is_file()]
+
     def get(self, data: Data, config: GATConfig, seed: int) -> TrainResult | None:
         """The stored model for this setting, or None. Corrupt cache entries are removed."""
-        name = entry_name(str(data.name), config, seed)
-        for folder in (self.shipped, self.folder):
-            if folder is None or not (folder / name).is_file():
-                continue
+        for path in self.files(str(data.name), config, seed):
             try:
-                result = load_checkpoint(folder / name, data)
+                result = load_checkpoint(path, data)
             except CheckpointError as exc:
                 self._note(f"discarded a bad model file: {exc}")
-                if folder == self.folder:
-                    _remove(folder / name)
+                if path.parent == self.folder:
+                    _remove(path)
                 continue
             if result.config == config and result.seed == seed:
                 return result
-            self._note(f"{folder / name} holds another setting; ignored")
+            self._note(f"{path} holds another setting; ignored")
         return None
 
     def put(self, result: TrainResult) -> Path | None:

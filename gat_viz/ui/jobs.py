@@ -136,9 +136,7 @@ class ModelStore:
         with self._lock:
             if key in self._models:
                 return True
-        name, config, seed = key
-        folders = [self.cache.folder] + ([self.cache.shipped] if self.cache.shipped is not None else [])
-        return any((f / entry_name(name, config, seed)).is_file() for f in folders)
+        return bool(self.cache.files(*key))
 
     def job(self, key: Key) -> Job | None:
         with self._lock:
