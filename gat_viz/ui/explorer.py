@@ -46,7 +46,7 @@ def view(data: Data, loaded: Loaded, notes: list[str]) -> None:
         st.warning(note, icon=":material/link:")
     if st.session_state.get("node") is not None and st.session_state["node"] >= n:
         st.session_state["node"] = None  # switched to a smaller graph
-    start = loaded.cached(("default node",), lambda: default_node(out, data))
+    start = _opening_node(data, loaded)
     if st.session_state.get("node") is None and "node" not in st.query_params:
         st.session_state["node"] = start
 
@@ -238,6 +238,11 @@ def _heads_grid(
     return views[-1][1]
 
 
+def _opening_node(data: Data, loaded: Loaded) -> int:
+    """The node the app opens on (`explore.default_node`), once per model."""
+    return loaded.cached(("default node",), lambda: default_node(loaded.outputs, data))
+
+
 def _what_it_shows(nv: NodeView, data: Data, out: ModelOutputs, loaded: Loaded) -> str:
     """One sentence, from the numbers drawn: the centre's prediction and its strongest edge."""
     centre = int(nv.nb.nodes[0])
@@ -256,11 +261,7 @@ def _what_it_shows(nv: NodeView, data: Data, out: ModelOutputs, loaded: Loaded) 
     layer = int(nv.edge_layer[k]) + 1
     alpha, rel = float(nv.edge_alpha[k]), float(nv.edge_relative[k])
     self_alpha = float(nv.self_alpha[0])  # the centre's self loop, in the same layer
-    rule = (
-        " (the opening node: " + DEFAULT_RULE + ")"
-        if centre == loaded.cached(("default node",), lambda: -1)
-        else ""
-    )
+    rule = " (the opening node: " + DEFAULT_RULE + ")" if centre == _opening_node(data, loaded) else ""
     strongest = f"node {src} (α {fmt(alpha)}, {fmt(rel, 2)}× uniform)"
     if self_alpha > alpha:
         strongest = f"itself (self loop, α {fmt(self_alpha)}), then {strongest}"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import streamlit as st
 
 from gat_viz.config import GATConfig
@@ -22,9 +25,10 @@ KINDS = {
 PENDING = " · training…"  # appended to the label of a slider whose value the shown model lacks
 
 
-def requested(state: dict | None = None) -> tuple[str, GATConfig, int]:
-    """The setting the widgets hold, read before they are drawn (their values persist in the
-    session state under their keys), so the page knows which ones are still training."""
+def requested(state: Mapping[str, Any] | None = None) -> tuple[str, GATConfig, int]:
+    """The setting the widgets hold, by their keys: read from the session state before they are
+    drawn (their values persist there), so the page knows which ones are still training, or
+    from the values they returned (`model_setting`)."""
     state = st.session_state if state is None else state
     d = GATConfig()
     config = GATConfig(
@@ -86,10 +90,11 @@ def model_setting(pending: frozenset[str] = frozenset()) -> tuple[str, GATConfig
             "Learning rate", LEARNING_RATES, d.lr, key="lr",
             help="Adam's step size. From 0.5 up training diverges: the app stops it and says so.",
         )  # fmt: skip
-    config = GATConfig(
-        hidden=hidden, heads=heads, dropout=round(dropout, 2), negative_slope=round(slope, 2),
-        activation=ACTIVATIONS[activation], lr=lr, max_epochs=max_epochs, **_kind(kind, activation),
-    )  # fmt: skip
+    values = {
+        "dataset": name, "kind": kind, "slope": slope, "heads": heads, "dropout": dropout,
+        "hidden": hidden, "activation": activation, "seed": seed, "max_epochs": max_epochs, "lr": lr,
+    }  # fmt: skip
+    name, config, seed = requested(values)  # one reading of the widgets, before or after drawing
     if KINDS[kind][0] == "gatv2" and config.layer == "gat":
         sb.caption("GATv2 with PReLU is not implemented: this is GAT with PReLU.")
-    return name, config, int(seed)
+    return name, config, seed
