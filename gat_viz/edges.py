@@ -136,44 +136,6 @@ def style(
     )
 
 
-def arrow_polygon(
-    p0: np.ndarray,
-    p1: np.ndarray,
-    width_px: float,
-    unit: float,
-    gap0: float = 0.0,
-    gap1: float = 0.0,
-    offset: float = 0.0,
-) -> tuple[list[float | None], list[float | None]]:
-    """An arrow from p0 to p1 as a closed polygon in data units (`unit` data units per px): a
-    shaft `width_px` wide and a head at p1. The ends stop `gap0`/`gap1` short (the markers'
-    rims); `offset` shifts it to the right of its direction, so that j → i and i → j, or one
-    edge in two layers, lie side by side. Returns x and y lists ending with None, to join."""
-    d = p1 - p0
-    length = float(np.hypot(*d)) or 1.0
-    u = d / length  # (2,) unit direction
-    n = np.array([u[1], -u[0]])  # (2,) unit normal, to the right of the direction
-    a = p0 + u * gap0 + n * offset
-    tip = p1 - u * gap1 + n * offset
-    room = max(float(np.dot(tip - a, u)), 1e-9)
-    head = min(max(2.2 * width_px, 7.0) * unit, 0.6 * room)  # arrowhead length
-    half = width_px / 2 * unit  # the shaft's half width: exact, never rounded to a bin
-    wing = max(1.3 * width_px, 3.5) * unit
-    base = tip - u * head
-    pts = [
-        a + n * half,
-        base + n * half,
-        base + n * wing,
-        tip,
-        base - n * wing,
-        base - n * half,
-        a - n * half,
-    ]
-    xs: list[float | None] = [float(p[0]) for p in pts] + [float(pts[0][0]), None]
-    ys: list[float | None] = [float(p[1]) for p in pts] + [float(pts[0][1]), None]
-    return xs, ys
-
-
 def arrow_polygons(
     p0: np.ndarray,
     p1: np.ndarray,
@@ -184,10 +146,13 @@ def arrow_polygons(
     offset: np.ndarray,
     heads: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """`arrow_polygon` for m edges at once (p0, p1: (m, 2); the rest (m,)), joined with NaN
-    (a gap, like None, but a numpy array plotly takes without checking each value: 3× faster
-    for the heads grid) into one x and one y array. Without `heads`, plain bars (the small
-    multiples, where every edge points at the centre)."""
+    """m arrows j → i as closed polygons in data units (`unit` data units per px): p0, p1 (m, 2)
+    the ends; a shaft `width_px` (m,) wide and a head at p1; the ends stop `gap0`/`gap1` (m,)
+    short (the markers' rims); `offset` (m,) shifts each to the right of its direction, so
+    that j → i and i → j, or one edge in two layers, lie side by side. Joined with NaN (a gap,
+    like None, but a numpy array plotly takes without checking each value: 3× faster for the
+    heads grid) into one x and one y array. Without `heads`, plain bars (the small multiples,
+    where every edge points at the centre)."""
     m = len(p0)
     if m == 0:
         return np.empty(0), np.empty(0)

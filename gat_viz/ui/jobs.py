@@ -101,7 +101,6 @@ class ModelStore:
         max_models: int = 8,
         max_trainings: int = 1,
         notice: str = "",
-        processes: bool = True,
     ) -> None:
         self.cache = cache
         self.notice = notice  # about the server's settings, shown on every page
@@ -113,7 +112,7 @@ class ModelStore:
         self._waiting: deque[Job] = deque()  # first come, first trained
         self._running = 0
         self._turn = threading.Condition(self._lock)
-        self.pool = shared_pool(max_trainings) if processes else None  # None: train in the job thread
+        self.pool = shared_pool(max_trainings)
         self._warmed = False
 
     def get(self, key: Key, data: Data) -> Loaded | None:
@@ -186,7 +185,7 @@ class ModelStore:
         """Start the training workers in the background (each imports torch: seconds), once,
         after the first page is drawn, so the first slider move does not wait for them."""
         with self._lock:
-            if self.pool is None or self._warmed:
+            if self._warmed:
                 return
             self._warmed = True
         try:
@@ -207,7 +206,7 @@ class ModelStore:
             job.state = "training"
             self._turn.notify_all()  # the next in line may fit too
         try:
-            result = self._train(job, data) if self.pool is not None else self._train_here(job, data)
+            result = self._train(job, data)
             if result is None:
                 job.state = "dropped"
                 return
@@ -217,7 +216,7 @@ class ModelStore:
         except TrainingDiverged as exc:
             job.state, job.error = "failed", str(exc)
         except BrokenProcessPool:
-            self.pool.reset()  # type: ignore[union-attr]
+            self.pool.reset()
             job.state = "failed"
             job.error = "the training process stopped unexpectedly (out of memory?); try again"
         except Exception as exc:
@@ -228,20 +227,13 @@ class ModelStore:
                 self._running -= 1
                 self._turn.notify_all()
 
-    def _train_here(self, job: Job, data: Data) -> TrainResult | None:
-        _, config, seed = job.key
-        result, _ = self.cache.get_or_train(
-            data, config, seed, on_epoch=lambda r: job.history.append(r) or not job.cancel.is_set()
-        )
-        return None if result.stopped == "cancelled" else result
-
     def _train(self, job: Job, data: Data) -> TrainResult | None:
         """In a worker process; progress relayed every 0.1 s; the checkpoint comes back as a file."""
         name, config, seed = job.key
         cached = self.cache.get(data, config, seed)
         if cached is not None:
             return cached
-        handle = self.pool.submit(name, config.to_dict(), seed)  # type: ignore[union-attr]
+        handle = self.pool.submit(name, config.to_dict(), seed)
         while not handle.future.done():
             handle.drain(job.history.append)
             if job.cancel.is_set():
