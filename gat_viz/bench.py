@@ -144,7 +144,7 @@ def speed(data: Data, epochs: int = 100, rounds: int = 3, warmup: int = 5,
 class AccuracyReport:
     dataset: str
     seeds: list[int]
-    test_accs: list[float]  # percent
+    test_accs: list[float]  # fractions (0.83 is 83%)
     epochs: list[int]
     seconds: float
 
@@ -163,10 +163,10 @@ def accuracy(data: Data, seeds: int, config: GATConfig | None = None,
     start = time.perf_counter()
     for seed in range(seeds):
         result = train(data, config or GATConfig(), seed=seed)
-        accs.append(result.test_acc * 100)
+        accs.append(result.test_acc)
         epochs.append(result.epochs)
         if progress:
-            progress(f"{data.name} seed {seed}: {accs[-1]:.1f}% ({result.epochs} epochs)")
+            progress(f"{data.name} seed {seed}: {accs[-1]:.1%} ({result.epochs} epochs)")
     return AccuracyReport(str(data.name), list(range(seeds)), accs, epochs, time.perf_counter() - start)
 
 
@@ -314,26 +314,27 @@ def lessons_table(
             for seed in range(seeds):
                 result = train(data, config, seed=seed)
                 runs.append({
-                    "seed": seed, "test_acc": round(result.test_acc * 100, 2),
-                    "val_acc": round(result.val_acc * 100, 2), "best_epoch": result.best_epoch,
+                    "seed": seed, "test_acc": round(result.test_acc, 4),
+                    "val_acc": round(result.val_acc, 4), "best_epoch": result.best_epoch,
                     "epochs": result.epochs, "seconds": round(result.seconds, 2),
                     **{k: (None if v is None else round(v, 5))
                        for k, v in attention_stats(result.model, data).items()},
                 })  # fmt: skip
                 if progress:
                     acc, epochs = runs[-1]["test_acc"], result.epochs
-                    progress(f"{name} {variant} seed {seed}: {acc:.1f}% ({epochs} epochs)")
+                    progress(f"{name} {variant} seed {seed}: {acc:.1%} ({epochs} epochs)")
             rows[name][variant] = _summarise(runs)
     return {
         "format": "gat_viz.lessons",
-        "version": 1,
+        "version": 2,  # 2: accuracies as fractions (version 1 had percent)
         "command": LESSONS_COMMAND,
         "package_version": __version__,
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "seeds": seeds,
         "seconds": round(time.perf_counter() - start, 1),
-        "metric": "test accuracy (%) of the weights kept by early stopping (best validation), standard split",
+        "metric": "test accuracy (a fraction) of the weights kept by early stopping (best validation), "
+        "standard split",
         "variants": {
             v: {"label": LESSON_VARIANTS[v][0], "config": variant_config(v).to_dict()} for v in variants
         },
@@ -349,7 +350,8 @@ def _summarise(runs: list[dict[str, object]]) -> dict[str, object]:
         if not values:
             return None, None
         std = statistics.stdev(values) if len(values) > 1 else 0.0
-        return round(statistics.fmean(values), 5), round(std, 5)
+        digits = 4 if key == "test_acc" else 5  # accuracies: fractions to 4 decimals, as everywhere
+        return round(statistics.fmean(values), digits), round(std, digits)
 
     out: dict[str, object] = {"n": len(runs)}
     for key in ("test_acc", "entropy_share", "entropy_gap", "dead_share", "epochs"):

@@ -16,14 +16,16 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
-from torch_geometric.data import Data
 
 from gat_viz.config import GATConfig
 from gat_viz.data import DATASETS
+from gat_viz.data import Graph as Data
 from gat_viz.model import GAT
 from gat_viz.train import EpochRecord, TrainResult
 
@@ -32,6 +34,10 @@ VERSION = 1
 HISTORY_KEY = "_history"
 HISTORY_COLUMNS = tuple(EpochRecord.__dataclass_fields__)
 MAX_BYTES = 256 * 2**20  # far above any GAT on these graphs; refuses to read giant files
+MAX_FEATURES = 10**6  # input features (Planetoid: 500 to 3703)
+MAX_CLASSES = 1000  # output classes (Planetoid: 3 to 7)
+_DTYPES = {torch.float32: "F32", torch.float64: "F64"}  # torch's dtype as safetensors names it
+_T = TypeVar("_T")
 
 
 class CheckpointError(ValueError):
@@ -81,33 +87,88 @@ def save_checkpoint(path: str | os.PathLike[str], result: TrainResult) -> Path:
 
 
 def load_checkpoint(path: str | os.PathLike[str], data: Data | None = None) -> TrainResult:
-    """Read and validate a checkpoint; with `data`, also check it was trained on that graph."""
-    from safetensors import safe_open
+    """Read and validate a checkpoint; with `data`, also check it was trained on that graph.
 
+    Order matters for crafted files: the JSON metadata is checked first (finite numbers only,
+    bounded sizes), then every tensor's name, shape and dtype against a model built on the `meta`
+    device (no memory), and only then are tensors read and a model allocated."""
     path = Path(path)
-    if not path.is_file():
+    _check_file(path)
+    header, shapes = _read(
+        path, lambda f: (f.metadata() or {}, {k: _layout(f.get_slice(k)) for k in f.keys()})
+    )
+    if "gat_viz" not in header:
+        raise CheckpointError(f"{path}: a safetensors file, but not a gat_viz checkpoint")
+    try:
+        meta = json.loads(header["gat_viz"])
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+        why = exc.msg if isinstance(exc, json.JSONDecodeError) else _first_line(exc)
+        raise CheckpointError(f"{path}: corrupt metadata ({why})") from exc
+    where = _non_finite(meta)  # json reads NaN, Infinity and 1e999; no checkpoint holds them
+    if where is not None:
+        raise CheckpointError(f"{path}: the metadata holds a non-finite number at {where}")
+    checked = _check_meta(path, meta, data)
+    _check_layout(path, checked, shapes)
+    tensors = _read(path, lambda f: {k: f.get_tensor(k) for k in f.keys()})
+    return _build(path, checked, tensors)
+
+
+def _check_file(path: Path) -> None:
+    if path.is_dir():
+        raise CheckpointError(f"{path}: a folder, not a checkpoint file")
+    if not path.exists():
         raise CheckpointError(f"{path}: no such file")
+    if not path.is_file():
+        raise CheckpointError(f"{path}: not a regular file (a device, pipe or socket), not a checkpoint")
     size = path.stat().st_size
     if size == 0:
         raise CheckpointError(f"{path}: the file is empty")
     if size > MAX_BYTES:
         raise CheckpointError(f"{path}: {size} bytes is too large for a GAT checkpoint")
+
+
+def _read(path: Path, what: Callable[[Any], _T]) -> _T:
+    """`what(handle)` on the opened safetensors file; any error of the file is a CheckpointError."""
+    from safetensors import safe_open
+
     try:
         with safe_open(str(path), framework="pt") as f:
-            header = f.metadata() or {}
-            tensors = {k: f.get_tensor(k) for k in f.keys()}
+            return what(f)
     except Exception as exc:  # safetensors raises its own error types for every bad file
         raise CheckpointError(f"{path}: not a readable safetensors file ({_first_line(exc)})") from exc
-    if "gat_viz" not in header:
-        raise CheckpointError(f"{path}: a safetensors file, but not a gat_viz checkpoint")
-    try:
-        meta = json.loads(header["gat_viz"])
-    except json.JSONDecodeError as exc:
-        raise CheckpointError(f"{path}: corrupt metadata ({exc.msg})") from exc
-    return _build(path, meta, tensors, data)
 
 
-def _build(path: Path, meta: Any, tensors: dict[str, torch.Tensor], data: Data | None) -> TrainResult:
+def _layout(tensor_slice: Any) -> tuple[tuple[int, ...], str]:
+    """Shape and dtype ("F32", ...) of a tensor in the file, without reading it."""
+    return tuple(tensor_slice.get_shape()), str(tensor_slice.get_dtype())
+
+
+def _non_finite(meta: Any) -> str | None:
+    """Where in the parsed JSON the first NaN or infinity sits ("config.lr"), or None."""
+    todo: list[tuple[str, Any]] = [("", meta)]
+    while todo:  # a loop, not recursion: the nesting of a crafted file is not ours to choose
+        where, value = todo.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            return where or "the top level"
+        items = (
+            value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        )
+        todo += [(f"{where}.{k}" if where else str(k), v) for k, v in items]
+    return None
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """The metadata, validated; nothing has been allocated from it yet."""
+
+    meta: dict[str, Any]
+    config: GATConfig
+    ints: dict[str, int]  # seed, in_channels, num_classes, best_epoch
+    numbers: dict[str, float]  # val_acc, test_acc, seconds
+    metrics: dict[str, float]
+
+
+def _check_meta(path: Path, meta: Any, data: Data | None) -> _Checked:
     def fail(why: str) -> CheckpointError:
         return CheckpointError(f"{path}: {why}")
 
@@ -116,17 +177,20 @@ def _build(path: Path, meta: Any, tensors: dict[str, torch.Tensor], data: Data |
     if meta.get("version") != VERSION:
         raise fail(f"checkpoint version {meta.get('version')!r}; this package reads {VERSION}")
     try:
-        config = GATConfig.from_dict(meta.get("config"))
+        config = GATConfig.from_dict(meta.get("config"))  # bounds hidden, heads and out_heads too
     except (TypeError, ValueError) as exc:
         raise fail(f"invalid config ({exc})") from exc
     ints = {k: meta.get(k) for k in ("seed", "in_channels", "num_classes", "best_epoch")}
     for key, value in ints.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise fail(f"{key} must be a non-negative integer, got {value!r}")
-    if ints["in_channels"] < 1 or ints["num_classes"] < 2 or ints["in_channels"] > 10**6:
-        raise fail("implausible model sizes")
+    if not 1 <= ints["in_channels"] <= MAX_FEATURES or not 2 <= ints["num_classes"] <= MAX_CLASSES:
+        raise fail(
+            f"implausible model sizes ({ints['in_channels']} features, {ints['num_classes']} classes; "
+            f"at most {MAX_FEATURES} and {MAX_CLASSES})"
+        )
     dataset = meta.get("dataset")
-    if dataset not in DATASETS:
+    if not isinstance(dataset, str) or dataset not in DATASETS:
         raise fail(f"unknown dataset {dataset!r}")
     numbers = {k: meta.get(k) for k in ("val_acc", "test_acc", "seconds")}
     for key, value in numbers.items():
@@ -148,28 +212,50 @@ def _build(path: Path, meta: Any, tensors: dict[str, torch.Tensor], data: Data |
             raise fail(f"trained on a different {dataset} graph (fingerprint {meta['fingerprint']})")
         if data.num_features != ints["in_channels"] or int(data.y.max()) + 1 != ints["num_classes"]:
             raise fail("its input or output size does not match this dataset")
+    return _Checked(meta, config, ints, numbers, {k: float(v) for k, v in metrics.items()})  # type: ignore[arg-type]
 
-    model = GAT(config, ints["in_channels"], ints["num_classes"])
-    expected = model.state_dict()
-    history = tensors.pop(HISTORY_KEY, None)
-    if set(tensors) != set(expected):
-        missing, extra = sorted(set(expected) - set(tensors)), sorted(set(tensors) - set(expected))
+
+def _check_layout(path: Path, checked: _Checked, shapes: dict[str, tuple[tuple[int, ...], str]]) -> None:
+    """Every tensor's name, shape and dtype against the model the config describes, built on the
+    `meta` device: shapes only, no memory, however large the config claims to be."""
+
+    def fail(why: str) -> CheckpointError:
+        return CheckpointError(f"{path}: {why}")
+
+    with torch.device("meta"):
+        model = GAT(checked.config, checked.ints["in_channels"], checked.ints["num_classes"])
+    expected = {k: (tuple(v.shape), _DTYPES[v.dtype]) for k, v in model.state_dict().items()}
+    weights = {k: v for k, v in shapes.items() if k != HISTORY_KEY}
+    if set(weights) != set(expected):
+        missing, extra = sorted(set(expected) - set(weights)), sorted(set(weights) - set(expected))
         raise fail(f"tensors do not match the config (missing {missing}, unexpected {extra})")
+    for key, (shape, dtype) in weights.items():
+        if (shape, dtype) != expected[key]:
+            raise fail(f"{key} has shape {shape} {dtype}, expected {expected[key][0]} {expected[key][1]}")
+    history = shapes.get(HISTORY_KEY)
+    if history is not None and (len(history[0]) != 2 or history[0][1] != len(HISTORY_COLUMNS)):
+        raise fail(f"the training history has the wrong shape {history[0]}")
+    if history is not None and history[1] != "F64":
+        raise fail(f"the training history has dtype {history[1]}, expected F64")
+
+
+def _build(path: Path, checked: _Checked, tensors: dict[str, torch.Tensor]) -> TrainResult:
+    def fail(why: str) -> CheckpointError:
+        return CheckpointError(f"{path}: {why}")
+
+    meta, config, ints, numbers = checked.meta, checked.config, checked.ints, checked.numbers
+    history = tensors.pop(HISTORY_KEY, None)
     for key, tensor in tensors.items():
-        if tensor.shape != expected[key].shape or tensor.dtype != expected[key].dtype:
-            raise fail(
-                f"{key} has shape {tuple(tensor.shape)} {tensor.dtype}, "
-                f"expected {tuple(expected[key].shape)} {expected[key].dtype}"
-            )
         if not torch.isfinite(tensor).all():
             raise fail(f"{key} holds NaN or infinite values")
+    model = GAT(config, ints["in_channels"], ints["num_classes"])
     model.load_state_dict(tensors, strict=True)
     model.eval()
 
     records: list[EpochRecord] = []
     if history is not None:
-        if history.dim() != 2 or history.size(1) != len(HISTORY_COLUMNS):
-            raise fail("the training history has the wrong shape")
+        if not torch.isfinite(history).all():
+            raise fail("the training history holds NaN or infinite values")
         for row in history.tolist():
             values = dict(zip(HISTORY_COLUMNS, row))
             values["epoch"] = int(values["epoch"])
@@ -184,9 +270,9 @@ def _build(path: Path, meta: Any, tensors: dict[str, torch.Tensor], data: Data |
         config=config,
         seed=ints["seed"],
         stopped=meta["stopped"],
-        dataset=dataset,
+        dataset=meta["dataset"],
         fingerprint=meta["fingerprint"],
-        metrics={k: float(v) for k, v in metrics.items()},
+        metrics=checked.metrics,
     )
 
 

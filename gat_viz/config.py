@@ -8,9 +8,15 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from gat_viz.i18n import N_, _
+
 ACTIVATIONS = ("leaky_relu", "relu", "prelu")
 LAYERS = ("gat", "gatv2")  # GATLayer (Veličković et al., 2018) or GATv2Layer (Brody et al., 2022)
 ATTENTIONS = ("learned", "frozen", "uniform")
+# Upper bounds, far above the app's sliders (heads 1-16, hidden 1-64) and the paper's 8×8: a
+# 64×1024 first layer on Cora is already ~380 M weights (1.5 GB), so more is a typo, not a model.
+MAX_HEADS = 64  # heads and out_heads
+MAX_HIDDEN = 1024  # channels per head
 
 # Fields added after models were shipped, with the value every older config had. `key()` leaves a
 # field out while it holds that value, so older configs keep their keys (and cache entries), and
@@ -37,7 +43,8 @@ class GATConfig:
     # "gat": e_ij = LeakyReLU(a_srcᵀWh_j + a_dstᵀWh_i); "gatv2": e_ij = aᵀLeakyReLU(W_l h_j + W_r h_i)
     layer: str = "gat"
     # "learned" (the paper's), "frozen" (a at its initial values: the same as learn_attention=False)
-    # or "uniform" (Const-GAT: a = 0, so α_ij = 1/|N(i)|; the rest is trained)
+    # or "uniform" (Const-GAT: a = 0, so α_ij = 1/|N(i)|; the rest is trained). Issue 13's spelling
+    # attention="gat" | "gatv2" is accepted too: it sets `layer`, with learned attention.
     attention: str = "learned"
 
     def __post_init__(self) -> None:
@@ -48,6 +55,9 @@ class GATConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise bad(name, "must be an integer >= 1")
+        for name, limit in (("hidden", MAX_HIDDEN), ("heads", MAX_HEADS), ("out_heads", MAX_HEADS)):
+            if getattr(self, name) > limit:
+                raise bad(name, f"must be at most {limit}")
         if isinstance(self.patience, bool) or not isinstance(self.patience, int) or self.patience < 1:
             raise bad("patience", "must be an integer >= 1")
         if not _is_number(self.dropout) or not 0.0 <= self.dropout < 1.0:
@@ -60,8 +70,13 @@ class GATConfig:
             raise bad("activation", f"must be one of {', '.join(ACTIVATIONS)}")
         if self.layer not in LAYERS:
             raise bad("layer", f"must be one of {', '.join(LAYERS)}")
+        if self.attention in LAYERS:  # attention="gatv2" names the layer (issue 13's spelling)
+            if self.layer not in (self.attention, _LATER_FIELDS["layer"]):
+                raise bad("attention", f"picks layer={self.attention!r}, but layer={self.layer!r}")
+            object.__setattr__(self, "layer", self.attention)
+            object.__setattr__(self, "attention", "learned")
         if self.attention not in ATTENTIONS:
-            raise bad("attention", f"must be one of {', '.join(ATTENTIONS)}")
+            raise bad("attention", f"must be one of {', '.join(ATTENTIONS + LAYERS)}")
         if self.layer == "gatv2" and self.activation == "prelu":
             raise bad("activation", "PReLU is implemented for layer='gat' only")
         # One spelling per model: learn_attention=False is attention="frozen", and
@@ -101,10 +116,12 @@ class GATConfig:
 
     def replace(self, **changes: Any) -> GATConfig:
         """A copy with `changes`; `learn_attention` and `attention` follow whichever is given."""
+        if changes.get("attention") in LAYERS and "layer" not in changes:  # attention="gatv2"
+            changes["layer"], changes["attention"] = changes["attention"], "learned"
         if "learn_attention" in changes and "attention" not in changes:
             changes["attention"] = "learned" if changes["learn_attention"] else "frozen"
         elif "attention" in changes and "learn_attention" not in changes:
-            changes["learn_attention"] = changes["attention"] == "learned"
+            changes["learn_attention"] = changes["attention"] in ("learned", *LAYERS)
         return dataclasses.replace(self, **changes)
 
     def key(self) -> str:
@@ -119,24 +136,36 @@ class GATConfig:
         return hashlib.sha256(blob).hexdigest()[:12]
 
     def label(self) -> str:
-        """One line for people: the fields that differ between the models users compare."""
-        act = {"relu": "ReLU", "leaky_relu": f"LeakyReLU α={self.negative_slope:g}"}.get(
-            self.activation, f"PReLU (init {self.negative_slope:g})"
-        )
-        frozen = {
-            "frozen": ", attention frozen at initialisation", "uniform": ", uniform attention (Const-GAT)"
-        }.get(self.attention, "")  # fmt: skip
+        """One line for people: the fields that differ between the models users compare (in the
+        language of the page, gat_viz.i18n; English elsewhere)."""
+        if self.activation == "relu":
+            act = "ReLU"
+        elif self.activation == "leaky_relu":
+            act = f"LeakyReLU α={self.negative_slope:g}"
+        else:
+            act = _("PReLU (init {slope:g})").format(slope=self.negative_slope)
+        parts = [
+            _("{heads}×{hidden} heads").format(heads=self.heads, hidden=self.hidden),
+            act,
+            _("dropout {dropout:g}").format(dropout=self.dropout),
+        ]
         if self.layer == "gatv2":
-            frozen = f", GATv2{frozen}"
+            parts.append("GATv2")
+        if self.attention == "frozen":
+            parts.append(_("attention frozen at initialisation"))
+        elif self.attention == "uniform":
+            parts.append(_("uniform attention (Const-GAT)"))
         d = GATConfig()
         names = {
-            "out_heads": "output heads", "lr": "learning rate", "weight_decay": "weight decay",
-            "max_epochs": "max epochs", "patience": "patience",
+            "out_heads": N_("output heads {value:g}"), "lr": N_("learning rate {value:g}"),
+            "weight_decay": N_("weight decay {value:g}"), "max_epochs": N_("max epochs {value:g}"),
+            "patience": N_("patience {value:g}"),
         }  # fmt: skip
         # The rest only where it differs from the paper's setting.
-        extra = [f"{n} {getattr(self, f):g}" for f, n in names.items() if getattr(self, f) != getattr(d, f)]
-        rest = "".join(f", {e}" for e in extra)
-        return f"{self.heads}×{self.hidden} heads, {act}, dropout {self.dropout:g}{frozen}{rest}"
+        parts += [
+            _(n).format(value=getattr(self, f)) for f, n in names.items() if getattr(self, f) != getattr(d, f)
+        ]
+        return _(", ").join(parts)
 
 
 def _is_number(value: Any) -> bool:

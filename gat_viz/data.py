@@ -1,11 +1,13 @@
 """load_dataset(): the Planetoid citation graphs (Cora, CiteSeer, PubMed), offline and without pickle.
 
-Two routes, both giving exactly what `Planetoid(root, name, transform=NormalizeFeatures())` gives:
+Two routes, both giving exactly the tensors of `Planetoid(root, name, transform=NormalizeFeatures())`,
+as a `Graph`: PyG `Data`'s attribute names without importing PyG (2 s of the app's start).
 - **Shipped** (Cora and CiteSeer, the default): `assets/data/<name>.safetensors`, generated from the
   raw files by `python -m gat_viz data export --from DIR`. Safetensors holds plain arrays and a JSON
   header, so loading runs no pickle, needs no network and writes nothing. The bag-of-words features
   are binary, so the file keeps only where the ones are (CSR) and the rows are normalised on load by
-  `NormalizeFeatures` itself: bit for bit what Planetoid returns (a test compares the two).
+  `NormalizeFeatures`' own arithmetic: bit for bit what Planetoid returns (a test compares the two).
+  This route imports torch, numpy and safetensors only.
 - **Raw** (`root=`, and PubMed, which is not shipped): the eight Planetoid files in
   `<root>/<Name>/raw/`, root defaulting to `$GAT_VIZ_DATA`, read with PyG's own reader
   (`read_planetoid_data`, what `Planetoid.process()` runs). Those files are Python pickles: trust
@@ -20,10 +22,12 @@ import hashlib
 import json
 import os
 import warnings
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # torch and torch_geometric load when a dataset does, not with this module
+if TYPE_CHECKING:  # torch loads when a dataset does, not with this module; PyG only for `to_pyg`
+    from torch import Tensor
     from torch_geometric.data import Data
 
 DATASETS = ("Cora", "CiteSeer", "PubMed")
@@ -48,6 +52,66 @@ CLASS_NAMES = {
 
 class DatasetUnavailable(RuntimeError):
     """The dataset's files are missing, unreadable, and could not be downloaded."""
+
+
+TENSORS = ("x", "edge_index", "y", "train_mask", "val_mask", "test_mask")
+
+
+@dataclass(eq=False, repr=False)
+class Graph:
+    """One citation graph with its split: the fields of PyG's `Data` that gat_viz uses, under the
+    same names, so code written for `Data` reads it. `to_pyg()` makes the `Data` for PyG's own
+    tools (explainers, the GATConv twin); nothing else needs PyG.
+
+    Loaded once and shared (the app hands the same object to every session): treat it as
+    read-only, and `clone()` it to change something.
+    """
+
+    x: Tensor  # (N, F) float32 features; each row sums to 1 (0 for a paper without words)
+    edge_index: Tensor  # (2, E) int64 citations: row 0 the source j, row 1 the target i; no self loops
+    y: Tensor  # (N,) int64 class of each node
+    train_mask: Tensor  # (N,) bool: the standard public split (140/500/1000 nodes on Cora)
+    val_mask: Tensor  # (N,) bool
+    test_mask: Tensor  # (N,) bool
+    name: str = ""  # "Cora", "CiteSeer" or "PubMed"
+    class_names: list[str] = field(default_factory=list)  # class c is class_names[c]
+    fingerprint: str = ""  # `fingerprint(graph)`, which checkpoints record
+
+    @property
+    def num_nodes(self) -> int:
+        return int(self.x.size(0))
+
+    @property
+    def num_features(self) -> int:
+        return int(self.x.size(1))
+
+    @property
+    def num_edges(self) -> int:
+        return int(self.edge_index.size(1))
+
+    @property
+    def num_classes(self) -> int:
+        return int(self.y.max()) + 1 if self.y.numel() else 0
+
+    def clone(self) -> Graph:
+        """A deep copy: every tensor cloned, as `Data.clone()`."""
+        tensors = {key: getattr(self, key).clone() for key in TENSORS}
+        return replace(self, **tensors, class_names=list(self.class_names))
+
+    def to_pyg(self) -> Data:
+        """The same graph as a `torch_geometric.data.Data` (sharing the tensors); imports PyG."""
+        from torch_geometric.data import Data
+
+        tensors = {key: getattr(self, key) for key in TENSORS}
+        return Data(
+            **tensors, name=self.name, class_names=list(self.class_names), fingerprint=self.fingerprint
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"Graph({self.name or '?'}: {self.num_nodes} nodes, {self.num_edges} edges, "
+            f"{self.num_features} features, {self.num_classes} classes)"
+        )
 
 
 def assets_dir() -> Path:
@@ -81,7 +145,16 @@ def data_root(root: str | os.PathLike[str] | None = None) -> Path:
         return Path(root)
     env = os.environ.get("GAT_VIZ_DATA")
     if env:
-        return Path(env)
+        # A file on the way (GAT_VIZ_DATA=/etc/passwd, or a path under one) would otherwise read as
+        # missing files and end in "not available offline"; say what is wrong instead.
+        path = Path(env)
+        existing = next((p for p in (path, *path.parents) if p.exists()), None)
+        if existing is not None and not existing.is_dir():
+            raise DatasetUnavailable(
+                f"GAT_VIZ_DATA={env}: {existing} is a file, not a folder; point it at the folder "
+                "holding <Name>/raw/"
+            )
+        return path
     installed = (PACKAGE / "assets").is_dir()
     return Path.home() / ".cache" / "gat_viz" / "data" if installed else PROJECT_DATA
 
@@ -90,29 +163,41 @@ def raw_files(name: str) -> list[str]:
     return [f"ind.{name.lower()}.{part}" for part in RAW_PARTS]
 
 
-def load_dataset(name: str = "Cora", root: str | os.PathLike[str] | None = None) -> Data:
+def load_dataset(name: str = "Cora", root: str | os.PathLike[str] | None = None) -> Graph:
     """The standard public split (140/500/1000 on Cora) with row-normalised features.
 
-    Without `root`, Cora and CiteSeer come from the files shipped with the package; with `root`
-    (or for PubMed) from the raw Planetoid files under `root` (default `$GAT_VIZ_DATA`). The
-    returned `Data` also carries `name`, `class_names` and `fingerprint` (a hash of the graph,
-    features and labels that checkpoints record).
+    Without `root`, Cora and CiteSeer come from the files shipped with the package (no PyG
+    import); with `root` (or for PubMed) from the raw Planetoid files under `root` (default
+    `$GAT_VIZ_DATA`), read by PyG. The `Graph` carries `name`, `class_names` and `fingerprint`
+    (a hash of the graph, features and labels that checkpoints record).
     """
     name = canonical_name(name)
     shipped = shipped_file(name)
     if root is None and name in SHIPPED and shipped.is_file():
         data = _read_shipped(name, shipped)  # sets and checks the fingerprint
     else:
-        from torch_geometric.transforms import NormalizeFeatures
+        data = _normalised(_read_raw(name, data_root(root) / name / "raw"))
+    return replace(data, name=name, class_names=list(CLASS_NAMES[name]))
 
-        data = NormalizeFeatures()(_read_raw(name, data_root(root) / name / "raw"))
-        data.fingerprint = fingerprint(data)
-    data.name = name
-    data.class_names = list(CLASS_NAMES[name])
+
+def normalize_features(x: Tensor) -> Tensor:
+    """PyG's `NormalizeFeatures`, the same operations in the same order (so bit for bit): shift
+    so that the smallest value is 0, then divide each row by its sum (rows summing to 0 stay 0).
+    (N, F) -> a new (N, F)."""
+    if x.numel() == 0:
+        return x
+    x = x - x.min()
+    return x.div_(x.sum(dim=-1, keepdim=True).clamp_(min=1.0))
+
+
+def _normalised(raw: Graph) -> Graph:
+    """`raw` with normalised features and its fingerprint."""
+    data = replace(raw, x=normalize_features(raw.x))
+    data.fingerprint = fingerprint(data)
     return data
 
 
-def fingerprint(data: Data) -> str:
+def fingerprint(data: Graph) -> str:
     """A short hash of what a trained model depends on: sizes, edges, features, labels, split."""
     digest = hashlib.sha256()
     digest.update(f"{data.num_nodes}:{data.x.shape[1]}:{data.edge_index.shape[1]}".encode())
@@ -125,12 +210,11 @@ def export_dataset(name: str, raw_root: str | os.PathLike[str], out_dir: str | o
     """Write `<out_dir>/<name>.safetensors` from the raw files in `<raw_root>/<Name>/raw/`.
 
     The file is checked before it replaces an older one: read back, it must give exactly (torch.equal)
-    what the raw files give through `NormalizeFeatures`. The bytes depend only on the raw files.
+    what the raw files give normalised (`normalize_features`). The bytes depend only on the raw files.
     """
     import numpy as np
     import torch
     from safetensors.numpy import save_file
-    from torch_geometric.transforms import NormalizeFeatures
 
     name = canonical_name(name)
     if name not in SHIPPED:
@@ -147,8 +231,7 @@ def export_dataset(name: str, raw_root: str | os.PathLike[str], out_dir: str | o
         "y": raw.y.numpy().astype(np.uint8),  # (N,)
         **{f"{s}_mask": getattr(raw, f"{s}_mask").numpy() for s in ("train", "val", "test")},  # (N,)
     }
-    expected = NormalizeFeatures()(raw)
-    expected.name, expected.class_names = name, list(CLASS_NAMES[name])
+    expected = _normalised(raw)
     meta = {  # one JSON string: safetensors would write separate keys in a random order
         "format": FORMAT,
         "name": name,
@@ -184,13 +267,11 @@ def _index_dtype(bound: int) -> type:
     return np.uint16 if bound <= np.iinfo(np.uint16).max + 1 else np.int32
 
 
-def _read_shipped(name: str, path: Path) -> Data:
+def _read_shipped(name: str, path: Path) -> Graph:
     """A shipped file: arrays and a JSON header, no pickle. Any inconsistency is `DatasetUnavailable`."""
     import numpy as np
     import torch
     from safetensors import safe_open
-    from torch_geometric.data import Data
-    from torch_geometric.transforms import NormalizeFeatures
 
     def broken(why: str) -> DatasetUnavailable:
         return DatasetUnavailable(
@@ -228,19 +309,18 @@ def _read_shipped(name: str, path: Path) -> Data:
     x = torch.zeros(n, num_features)  # (N, F) float32, as Planetoid's
     rows = torch.repeat_interleave(torch.arange(n), torch.from_numpy(np.diff(indptr)))
     x[rows, torch.from_numpy(indices)] = 1.0
-    data = NormalizeFeatures()(
-        Data(
+    data = _normalised(
+        Graph(
             x=x, edge_index=torch.from_numpy(edge_index), y=torch.from_numpy(y),
             **{key: torch.from_numpy(m.copy()) for key, m in masks.items()},
         )
     )  # fmt: skip
-    data.fingerprint = fingerprint(data)
     if data.fingerprint != meta.get("fingerprint"):
         raise broken("its contents do not match the fingerprint in its header")
     return data
 
 
-def _read_raw(name: str, raw_dir: Path, download: bool = True) -> Data:
+def _read_raw(name: str, raw_dir: Path, download: bool = True) -> Graph:
     """The raw Planetoid files through PyG's reader, features not yet normalised."""
     from torch_geometric.io import read_planetoid_data
 
@@ -258,11 +338,12 @@ def _read_raw(name: str, raw_dir: Path, download: bool = True) -> Data:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # scipy's deprecation notes from old pickles
-            return read_planetoid_data(str(raw_dir), name)
+            raw = read_planetoid_data(str(raw_dir), name)
     except Exception as exc:  # corrupt or foreign raw files
         raise DatasetUnavailable(
             f"could not read the {name} files in {raw_dir}: {type(exc).__name__}: {exc}"
         ) from exc
+    return Graph(**{key: getattr(raw, key) for key in TENSORS})
 
 
 def _download(name: str, raw_dir: Path, missing: list[str]) -> None:
@@ -294,7 +375,7 @@ def _remove_quietly(path: Path) -> None:
         pass
 
 
-def split_of(data: Data, node: int) -> str:
+def split_of(data: Graph, node: int) -> str:
     """'train', 'val', 'test' or 'unlabelled' for one node."""
     for split in ("train", "val", "test"):
         if bool(getattr(data, f"{split}_mask")[node]):

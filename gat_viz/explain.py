@@ -39,10 +39,9 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from torch_geometric.data import Data
-from torch_geometric.utils import add_self_loops, remove_self_loops, softmax
 
-from gat_viz.layers import GATLayer
+from gat_viz.data import Graph
+from gat_viz.layers import GATLayer, replace_self_loops, softmax
 from gat_viz.model import GAT
 
 Attention = Literal["learned", "uniform"]
@@ -54,17 +53,16 @@ SPLITS = ("train", "val", "test")
 
 
 @dataclass(frozen=True)
-class _Graph:
+class _Edges:
     edge_index: Tensor  # (2, E) GATConv order, one self loop per node
     order: Tensor  # (E,) edge ids sorted by target (stable: GATConv order within a target)
     ptr: Tensor  # (N+1,) incoming edges of i are order[ptr[i]:ptr[i+1]]
     num_nodes: int
 
     @classmethod
-    def of(cls, data: Data) -> _Graph:
+    def of(cls, data: Graph) -> _Edges:
         n = int(data.num_nodes)
-        edge_index, _ = remove_self_loops(data.edge_index.long())
-        edge_index, _ = add_self_loops(edge_index, num_nodes=n)  # (2, E)
+        edge_index = replace_self_loops(data.edge_index.long(), n)  # (2, E)
         order = torch.argsort(edge_index[1], stable=True)  # (E,)
         ptr = torch.zeros(n + 1, dtype=torch.long)
         ptr[1:] = torch.cumsum(torch.bincount(edge_index[1], minlength=n), 0)
@@ -78,23 +76,23 @@ class _Graph:
         return self.order[base + torch.arange(int(counts.sum()))]  # (Σ counts,)
 
 
-_GRAPHS: dict[int, tuple[Tensor, _Graph]] = {}
-_GRAPHS_LOCK = threading.Lock()  # the app's sessions call in from several threads
+_EDGES: dict[int, tuple[Tensor, _Edges]] = {}
+_EDGES_LOCK = threading.Lock()  # the app's sessions call in from several threads
 
 
-def _graph(data: Data) -> _Graph:
-    """`_Graph.of(data)`, remembered for the last few edge tensors (the app asks many times).
+def _edges(data: Graph) -> _Edges:
+    """`_Edges.of(data)`, remembered for the last few edge tensors (the app asks many times).
     The entry holds the tensor itself, so an id reused by a new tensor is never a false hit."""
     key = id(data.edge_index)
-    with _GRAPHS_LOCK:
-        hit = _GRAPHS.get(key)
+    with _EDGES_LOCK:
+        hit = _EDGES.get(key)
     if hit is not None and hit[0] is data.edge_index:
         return hit[1]
-    graph = _Graph.of(data)
-    with _GRAPHS_LOCK:
-        while len(_GRAPHS) >= 4:
-            _GRAPHS.pop(next(iter(_GRAPHS)))
-        _GRAPHS[key] = (data.edge_index, graph)
+    graph = _Edges.of(data)
+    with _EDGES_LOCK:
+        while len(_EDGES) >= 4:
+            _EDGES.pop(next(iter(_EDGES)))
+        _EDGES[key] = (data.edge_index, graph)
     return graph
 
 
@@ -110,7 +108,7 @@ class _Field:
     ids2: Tensor  # (E2,) the layer-2 edges' ids in the full graph's GATConv order
 
 
-def _field(graph: _Graph, node: int) -> _Field:
+def _field(graph: _Edges, node: int) -> _Field:
     ids2 = graph.incoming(torch.tensor([node]))  # (E2,)
     hop1 = torch.unique(graph.edge_index[0, ids2])  # includes node (self loop)
     ids1 = graph.incoming(hop1)  # (E1,)
@@ -201,7 +199,7 @@ def _forward(
     return _Run(_combine(conv2, messages, out2, num_out), alpha, messages)
 
 
-def _scenarios(model: GAT, data: Data, fields: Sequence[_Field], drops: Sequence[Tensor],
+def _scenarios(model: GAT, data: Graph, fields: Sequence[_Field], drops: Sequence[Tensor],
                attention: Attention) -> _Run:  # fmt: skip
     """Run `fields[s]` with the edges between its node and the original ids in `drops[s]`
     (both directions) removed, all scenarios in one batch. Logits (S, K)."""
@@ -224,7 +222,7 @@ def _scenarios(model: GAT, data: Data, fields: Sequence[_Field], drops: Sequence
     )  # fmt: skip
 
 
-def _copies(model: GAT, data: Data, f: _Field, drops: Tensor, attention: Attention) -> Tensor:
+def _copies(model: GAT, data: Graph, f: _Field, drops: Tensor, attention: Attention) -> Tensor:
     """Logits (S, K) of `f.node` with neighbour `drops[s]` removed in copy s (-1: nothing).
 
     Removing the edges j ↔ i changes layer 1's output only at i (and at j, whose output then
@@ -280,10 +278,10 @@ class Why:
 
 
 @torch.no_grad()
-def why(model: GAT, data: Data, node: int) -> Why:
+def why(model: GAT, data: Graph, node: int) -> Why:
     """The exact contribution c_ij of every incoming layer-2 edge j → i to the logits of i."""
     node = _check_node(data, node)
-    f = _field(_graph(data), node)
+    f = _field(_edges(data), node)
     run = _scenarios(model, data, [f], [torch.empty(0, dtype=torch.long)], "learned")
     names = tuple(_class_names(data, run.logits.size(1)))
     alpha = run.alpha  # (E2, H₂), edges in GATConv order
@@ -303,7 +301,7 @@ def why(model: GAT, data: Data, node: int) -> Why:
 @torch.no_grad()
 def what_if(
     model: GAT,
-    data: Data,
+    data: Graph,
     node: int,
     *,
     drop: Iterable[int] | Literal["all"] = (),
@@ -317,14 +315,14 @@ def what_if(
     """
     node = _check_node(data, node)
     _check_attention(attention)
-    f = _field(_graph(data), node)
+    f = _field(_edges(data), node)
     gone = _check_drop(f, drop)
     logits = _scenarios(model, data, [f], [gone], attention).logits[0]
     return torch.softmax(logits, -1)
 
 
 @torch.no_grad()
-def drop_one(model: GAT, data: Data, node: int, attention: Attention = "learned") -> pd.DataFrame:
+def drop_one(model: GAT, data: Graph, node: int, attention: Attention = "learned") -> pd.DataFrame:
     """Every single-neighbour removal at once: one row per neighbour j ≠ node (sorted by id),
     with the probabilities after removing the edges j ↔ node, the new prediction `pred`, and
     `effect` = p(original prediction) − p(original prediction without j): how much the edge
@@ -332,7 +330,7 @@ def drop_one(model: GAT, data: Data, node: int, attention: Attention = "learned"
     neighbours."""
     node = _check_node(data, node)
     _check_attention(attention)
-    f = _field(_graph(data), node)
+    f = _field(_edges(data), node)
     neighbours = _neighbours(f)  # (D,)
     drops = torch.cat([torch.tensor([-1]), neighbours])  # copy 0: the unedited graph
     probs = torch.softmax(_copies(model, data, f, drops, attention), -1)  # (D+1, K)
@@ -346,23 +344,23 @@ def drop_one(model: GAT, data: Data, node: int, attention: Attention = "learned"
 
 
 @torch.no_grad()
-def probabilities(model: GAT, data: Data, attention: Attention = "learned") -> Tensor:
+def probabilities(model: GAT, data: Graph, attention: Attention = "learned") -> Tensor:
     """Class probabilities (N, K) of every node, with learned or uniform attention."""
     _check_attention(attention)
-    g = _graph(data)
+    g = _edges(data)
     n = g.num_nodes
     run = _forward(model, data.x, torch.arange(n), g.edge_index, g.edge_index, g.edge_index[1], n, attention)
     return torch.softmax(run.logits, -1)
 
 
-def _split_nodes(data: Data, split: str) -> Tensor:
+def _split_nodes(data: Graph, split: str) -> Tensor:
     if split not in SPLITS:
         raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
     return getattr(data, f"{split}_mask").nonzero().view(-1)
 
 
 @torch.no_grad()
-def attention_effect(model: GAT, data: Data, split: str = "test") -> tuple[int, int]:
+def attention_effect(model: GAT, data: Graph, split: str = "test") -> tuple[int, int]:
     """(fixed, broken): predictions in `split` that learned attention gets right and uniform
     attention gets wrong, and the reverse."""
     nodes = _split_nodes(data, split)
@@ -373,7 +371,7 @@ def attention_effect(model: GAT, data: Data, split: str = "test") -> tuple[int, 
 
 
 @torch.no_grad()
-def error_table(model: GAT, data: Data, split: str = "test") -> pd.DataFrame:
+def error_table(model: GAT, data: Graph, split: str = "test") -> pd.DataFrame:
     """The misclassified nodes of `split`, one row each: node, true and predicted class
     (names), confidence p(pred), margin p(pred) − p(true), in-degree (self loop included),
     share of neighbours with the true label, `fix_edge` (the neighbour whose removal alone
@@ -386,7 +384,7 @@ def error_table(model: GAT, data: Data, split: str = "test") -> pd.DataFrame:
     y = data.y
     wrong = nodes[pred[nodes] != y[nodes]]
     names = _class_names(data, probs.size(1))
-    g = _graph(data)
+    g = _edges(data)
     fields = [_field(g, int(i)) for i in wrong]
     neighbours = [_neighbours(f) for f in fields]
     # One scenario per (wrong node, neighbour): all single-edge removals of all wrong nodes at once.
@@ -432,7 +430,7 @@ def confusion(y_true: Sequence[int] | Tensor, y_pred: Sequence[int] | Tensor, nu
 # --- argument checks: clear messages for the UI and the command line ----------------------------
 
 
-def _check_node(data: Data, node: object) -> int:
+def _check_node(data: Graph, node: object) -> int:
     n = int(data.num_nodes)
     whole = isinstance(node, Tensor) and node.numel() == 1 and not node.is_floating_point()
     if isinstance(node, bool) or not (isinstance(node, (int, np.integer)) or whole):
@@ -471,6 +469,6 @@ def _check_drop(f: _Field, drop: Iterable[int] | str) -> Tensor:
     return torch.tensor(ids, dtype=torch.long)
 
 
-def _class_names(data: Data, k: int) -> list[str]:
+def _class_names(data: Graph, k: int) -> list[str]:
     names = list(getattr(data, "class_names", []) or [])
     return names if len(names) == k else [f"class {c}" for c in range(k)]

@@ -21,26 +21,37 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 import torch
-from torch_geometric.data import Data
-from torch_geometric.utils import k_hop_subgraph, remove_self_loops
 
 from gat_viz import explain
+from gat_viz.data import Graph as Data
+from gat_viz.i18n import N_
+from gat_viz.layers import k_hop_subgraph, remove_self_loops
 from gat_viz.model import GAT
 
 METHODS = ("GNNExplainer", "AttentionExplainer", "IntegratedGradients")
 
 # What each column measures, one sentence each (the UI shows these).
-DESCRIPTIONS = {
-    "alpha": "Layer 2's attention α on the edge (mean over heads): the weight of the neighbour's "
-    "message in the node's output.",
-    "effect": "How much the predicted class's probability falls when this edge alone is removed and "
-    "the model runs again (exact; negative: the edge worked against the prediction).",
-    "GNNExplainer": "A soft mask over edges, trained for a fixed number of steps to keep the "
-    "prediction with as few edges as possible (Ying et al., 2019); random start, so seeded.",
-    "AttentionExplainer": "The model's own attention coefficients, maximised over both layers and "
-    "all heads (PyG's default reduction): no extra computation, no counterfactual.",
-    "IntegratedGradients": "Gradient of the predicted class's log-probability with respect to each "
-    "edge's weight, integrated from all edges off to all edges on (Sundararajan et al., 2017).",
+DESCRIPTIONS = {  # N_: translated where shown (gat_viz.ui.why)
+    "alpha": N_(
+        "Layer 2's attention α on the edge (mean over heads): the weight of the neighbour's "
+        "message in the node's output."
+    ),
+    "effect": N_(
+        "How much the predicted class's probability falls when this edge alone is removed and "
+        "the model runs again (exact; negative: the edge worked against the prediction)."
+    ),
+    "GNNExplainer": N_(
+        "A soft mask over edges, trained for a fixed number of steps to keep the "
+        "prediction with as few edges as possible (Ying et al., 2019); random start, so seeded."
+    ),
+    "AttentionExplainer": N_(
+        "The model's own attention coefficients, maximised over both layers and "
+        "all heads (PyG's default reduction): no extra computation, no counterfactual."
+    ),
+    "IntegratedGradients": N_(
+        "Gradient of the predicted class's log-probability with respect to each "
+        "edge's weight, integrated from all edges off to all edges on (Sundararajan et al., 2017)."
+    ),
 }
 
 OnProgress = Callable[[int, int, str], None]  # (done, total, what runs next)

@@ -16,11 +16,11 @@ import pandas as pd
 import scipy.sparse as sp
 import torch
 from torch import Tensor
-from torch_geometric.data import Data
 
 from gat_viz.attention import entropy, in_degree, relative_to_uniform, select_heads
-from gat_viz.data import split_of
+from gat_viz.data import Graph, split_of
 from gat_viz.graph import MAX_NODES, Neighbourhood, computation_graph, neighbourhood
+from gat_viz.i18n import N_
 from gat_viz.layers import AttentionTrace
 from gat_viz.model import GAT
 
@@ -46,7 +46,7 @@ class ModelOutputs:
 
 
 @torch.no_grad()
-def model_outputs(model: GAT, data: Data) -> ModelOutputs:
+def model_outputs(model: GAT, data: Graph) -> ModelOutputs:
     """One traced forward pass gives attention, raw scores and the class probabilities."""
     model.eval()
     traces = tuple(model.trace(data.x, data.edge_index))
@@ -189,7 +189,7 @@ class Inspection:
     uniform_entropy: float  # log(in_degree)
 
 
-def inspect(out: ModelOutputs, data: Data, node: int, layer: int) -> Inspection:
+def inspect(out: ModelOutputs, data: Graph, node: int, layer: int) -> Inspection:
     names = data.class_names
     y = data.y
     mask = out.edge_index[1] == node
@@ -224,7 +224,7 @@ def inspect(out: ModelOutputs, data: Data, node: int, layer: int) -> Inspection:
     )
 
 
-def default_node(out: ModelOutputs, data: Data) -> int:
+def default_node(out: ModelOutputs, data: Graph) -> int:
     """The node the app opens on, by a stated rule (`DEFAULT_RULE`): among the test nodes the
     model gets right with 3 to 8 neighbours and at most 30 nodes within 2 hops (a legible
     picture), the one whose layer-2 attention is least uniform (the largest α × in-degree on
@@ -243,14 +243,14 @@ def default_node(out: ModelOutputs, data: Data) -> int:
     return int(score.argmax())
 
 
-DEFAULT_RULE = (
+DEFAULT_RULE = N_(
     "of the correctly predicted test nodes with 3–8 neighbours and at most 30 nodes within 2 hops, "
     "the one whose layer-2 attention is least uniform"
 )
 
 
 def edge_table(
-    out: ModelOutputs, data: Data, view: NodeView, heads: tuple[int | str, ...] = ()
+    out: ModelOutputs, data: Graph, view: NodeView, heads: tuple[int | str, ...] = ()
 ) -> pd.DataFrame:
     """The drawn view as a table: for every target that receives a drawn edge (and the centre),
     all its incoming edges in that layer, self loop included, so α sums to 1 per (target, layer,

@@ -19,8 +19,9 @@ from plotly.subplots import make_subplots
 
 from gat_viz import edges
 from gat_viz.explore import ModelOutputs, NodeView, node_view
+from gat_viz.i18n import _
 from gat_viz.numbers import fmt
-from gat_viz.plotting import _edge_traces, _range, node_categories, node_sizes
+from gat_viz.plotting import _edge_traces, _range, legend_title, node_categories, node_sizes
 from gat_viz.selection import first_custom
 
 PANEL_PX = 250  # height of one small multiple
@@ -40,19 +41,23 @@ def head_similarity(out: ModelOutputs, centre: int, layer: int) -> HeadSimilarit
     alpha = out.alpha[layer][mask].numpy()  # (k + 1, H)
     heads = alpha.shape[1]
     if heads < 2:
-        return HeadSimilarity(np.ones((1, 1)), "This layer has one head: nothing to compare.")
+        return HeadSimilarity(np.ones((1, 1)), _("This layer has one head: nothing to compare."))
     if alpha.shape[0] < 3:
         return HeadSimilarity(
             np.full((heads, heads), np.nan),
-            f"Node {centre} has {alpha.shape[0] - 1} neighbour(s): too few edges to compare the heads.",
+            _("Node {node} has {count} neighbour(s): too few edges to compare the heads.").format(
+                node=centre, count=alpha.shape[0] - 1
+            ),
         )
     deg = alpha.shape[0]
     gap = float(np.max(np.abs(alpha * deg - 1)))  # the furthest any head strays from uniform
     if gap < 0.1:
         return HeadSimilarity(
             np.full((heads, heads), np.nan),
-            f"Every head spreads node {centre}'s attention within ±10% of uniform (furthest: "
-            f"{fmt(gap * 100, 1)}%): the heads barely differ here, whatever the widths suggest.",
+            _(
+                "Every head spreads node {node}'s attention within ±10% of uniform (furthest: "
+                "{gap}%): the heads barely differ here, whatever the widths suggest."
+            ).format(node=centre, gap=fmt(gap * 100, 1)),
         )
     std = alpha.std(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -62,20 +67,27 @@ def head_similarity(out: ModelOutputs, centre: int, layer: int) -> HeadSimilarit
         (corr[a, b], a, b) for a, b in itertools.combinations(range(heads), 2) if np.isfinite(corr[a, b])
     ]
     if not pairs:
-        return HeadSimilarity(corr, "Every head spreads its attention evenly here: nothing to compare.")
+        return HeadSimilarity(corr, _("Every head spreads its attention evenly here: nothing to compare."))
     best = max(pairs)
     off = np.where(np.eye(heads, dtype=bool), np.nan, corr)
     mean_corr = np.nanmean(off, axis=1)  # (H,)
     odd = int(np.nanargmin(mean_corr))
     near = [h + 1 for h in range(heads) if np.max(np.abs(alpha[:, h] * deg - 1)) < 0.1]
-    sentence = (
-        f"Across node {centre}'s {alpha.shape[0]} incoming edges, heads {best[1] + 1} and {best[2] + 1} "
-        f"attend most alike (correlation {fmt(best[0], 2)}); head {odd + 1} differs most from the "
-        f"others (mean correlation {fmt(mean_corr[odd], 2)})."
-    )
+    sentence = _(
+        "Across node {node}'s {edges} incoming edges, heads {a} and {b} attend most alike (correlation "
+        "{corr}); head {odd} differs most from the others (mean correlation {mean})."
+    ).format(
+        node=centre, edges=alpha.shape[0], a=best[1] + 1, b=best[2] + 1, corr=fmt(best[0], 2), odd=odd + 1,
+        mean=fmt(mean_corr[odd], 2),
+    )  # fmt: skip
     if near:
         listed = ", ".join(map(str, near))
-        sentence += f" Head{'s' if len(near) > 1 else ''} {listed} stay within ±10% of uniform."
+        near_sentence = (
+            _("Heads {heads} stay within ±10% of uniform.")
+            if len(near) > 1
+            else _("Head {heads} stay within ±10% of uniform.")
+        )
+        sentence += " " + near_sentence.format(heads=listed)
     return HeadSimilarity(corr, sentence)
 
 
@@ -110,19 +122,27 @@ def heads_grid_figure(
     colour_by: str = "true class",
     selected: str = "",
     columns: int = 3,
+    panel_px: int = 0,
 ) -> go.Figure:
     """Small multiples on one width scale: a thick edge in head 2 means the same α as in head 5.
     Every marker carries customdata [label, node, hop]: a click on any of a panel's nodes picks
     that head (see `picked_head`). Traces are lean (numpy coordinates, short customdata):
     plotly checks every list element, which made this figure cost 0.6 s for Cora's hub."""
     rows = math.ceil(len(views) / columns)
-    names = [f"head {label}" if label != "mean" else "mean of the heads" for label, _ in views]
-    titles = [f"<b>{n} (selected)</b>" if label == selected else n for n, (label, _) in zip(names, views)]
+    panel_px = panel_px or PANEL_PX  # height of one small multiple (smaller on a projector)
+    names = [
+        _("head {label}").format(label=label) if label != "mean" else _("mean of the heads")
+        for label, _v in views
+    ]
+    titles = [
+        _("<b>{panel} (selected)</b>").format(panel=n) if label == selected else n
+        for n, (label, _v) in zip(names, views)
+    ]
     panel_names = names
     fig = make_subplots(
         rows=rows, cols=columns, subplot_titles=titles, horizontal_spacing=0.02, vertical_spacing=0.06
     )
-    all_alpha = np.concatenate([v.edge_alpha for _, v in views])  # one scale for every panel
+    all_alpha = np.concatenate([v.edge_alpha for _label, v in views])  # one scale for every panel
     joint = edges.style(all_alpha, all_alpha, np.ones(len(all_alpha), int), False, False)
     # 4 opacity steps, not 16: width already carries the value, and each step is a trace per panel
     steps = edges.levels(all_alpha, 4)
@@ -130,7 +150,8 @@ def heads_grid_figure(
     start = 0
     traces: list[go.Scatter] = []
     shown: set[str] = set()  # legend entries given
-    names_by_label = {label: n for (label, _), n in zip(views, panel_names)}
+    names_by_label = {label: n for (label, _v), n in zip(views, panel_names)}
+    hover = _("{panel}: click to select it<br>node %{{customdata[1]}}")
     for k, (label, view) in enumerate(views):
         m = len(view.edge_alpha)
         part = slice(start, start + m)
@@ -140,10 +161,10 @@ def heads_grid_figure(
             colour=joint.colour[part],
         )  # fmt: skip
         axis = "" if k == 0 else str(k + 1)
-        panel = _edge_traces(view, style, PANEL_PX * 2, small=True)
+        panel = _edge_traces(view, style, panel_px * 2, small=True)
         nb = view.nb
         category, names, colours = node_categories(nb.nodes, out, y, class_names, colour_by)
-        sizes = node_sizes(nb.hop, 1, PANEL_PX * 2)
+        sizes = node_sizes(nb.hop, 1, panel_px * 2)
         for c, name in enumerate(names):
             idx = np.flatnonzero(category == c)
             if len(idx) == 0:
@@ -160,8 +181,7 @@ def heads_grid_figure(
                         size=sizes[idx], color=colours[c % len(colours)], line=dict(width=1, color="#222")
                     ),
                     customdata=[[label, int(nb.nodes[i]), int(nb.hop[i])] for i in idx],
-                    hovertemplate=f"{names_by_label[label]}: click to select it<br>node %{{customdata[1]}}"
-                    "<extra></extra>",
+                    hovertemplate=hover.format(panel=names_by_label[label]) + "<extra></extra>",
                 )
             )
             shown.add(name)
@@ -169,7 +189,7 @@ def heads_grid_figure(
             trace.update(xaxis=f"x{axis}", yaxis=f"y{axis}")
         traces += panel
     fig.add_traces(traces)
-    for k, (label, _) in enumerate(views):
+    for k, (label, _v) in enumerate(views):
         axis = "" if k == 0 else str(k + 1)
         if label == selected:
             fig.add_shape(
@@ -182,13 +202,15 @@ def heads_grid_figure(
         )
     fig.update_annotations(font_size=12)
     fig.update_layout(
-        height=PANEL_PX * rows + 60,
+        height=panel_px * rows + 60,
         margin=dict(l=5, r=5, t=48, b=5),
         plot_bgcolor="white",
         showlegend=True,
-        legend=dict(orientation="h", yanchor="top", y=-0.01, x=0, title_text=colour_by.capitalize()),
+        legend=dict(orientation="h", yanchor="top", y=-0.01, x=0, title_text=legend_title(colour_by)),
         title=dict(
-            text=f"Edge width: α {fmt(joint.lo)} … {fmt(joint.hi)}, one scale for every panel",
+            text=_("Edge width: α {lo} … {hi}, one scale for every panel").format(
+                lo=fmt(joint.lo), hi=fmt(joint.hi)
+            ),
             x=0.01, y=0.998, yanchor="top", font=dict(size=12),
         ),
         clickmode="event+select",

@@ -11,7 +11,8 @@ Heads are concatenated (`concat=True`) or averaged, then a bias is added.
 
 PyG's edge convention: `edge_index[0]` is the source j, `edge_index[1]` the target i; the
 attention of a target sums to 1 over its incoming edges. Attention is computed per edge, never
-as a dense N×N matrix.
+as a dense N×N matrix. Torch only: the few PyG utilities a layer needs (self loops, softmax,
+Glorot init) are written at the end of this file, so the app never waits for PyG to import.
 
 Shapes: N nodes, E edges (self loops included once added), H heads, C channels per head,
 F input features.
@@ -19,14 +20,13 @@ F input features.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch_geometric.nn.inits import glorot, zeros
-from torch_geometric.utils import add_self_loops as pyg_add_self_loops
-from torch_geometric.utils import remove_self_loops
 
 from gat_viz.sparse import HeadBlocks, SparseFeatures, attention_aggregate, dropout_scale
 
@@ -56,8 +56,7 @@ class AttentionGraph:
         if edge_index.numel() and (edge_index.min() < 0 or edge_index.max() >= num_nodes):
             raise ValueError(f"edge_index refers to nodes outside 0..{num_nodes - 1}")
         if add_self_loops:
-            edge_index, _ = remove_self_loops(edge_index)
-            edge_index, _ = pyg_add_self_loops(edge_index, num_nodes=num_nodes)
+            edge_index = replace_self_loops(edge_index, num_nodes)
         return cls(edge_index.contiguous(), int(num_nodes))
 
     @property
@@ -291,3 +290,126 @@ def _dropout(t: Tensor, p: float, training: bool) -> Tensor:
 
 def _num_nodes(x: Tensor | SparseFeatures) -> int:
     return x.shape[0] if isinstance(x, SparseFeatures) else int(x.size(0))
+
+
+# --- PyG's graph utilities and initialisers, in torch alone -------------------------------------
+# gat_viz imports no torch_geometric where the app needs it: importing PyG costs ~2 s (it pulls in
+# torch._dynamo) that the app would pay before its first picture. Each function here does what its
+# PyG namesake does, with the same edge order and the same random draws (tests/test_layers.py
+# checks them against PyG): the layers' self loops, softmax and init, `explain`'s softmax, and
+# `explainers`' subgraph.
+
+
+def remove_self_loops(edge_index: Tensor, edge_attr: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
+    """`torch_geometric.utils.remove_self_loops`: the edges i → i dropped, the rest kept in order."""
+    keep = edge_index[0] != edge_index[1]  # (E,)
+    return edge_index[:, keep], None if edge_attr is None else edge_attr[keep]
+
+
+def add_self_loops(
+    edge_index: Tensor,
+    edge_attr: Tensor | None = None,
+    fill_value: float | Tensor | str | None = None,
+    num_nodes: int | None = None,
+) -> tuple[Tensor, Tensor | None]:
+    """`torch_geometric.utils.add_self_loops`: the input edges unchanged (existing loops too), then
+    one loop i → i for every node 0..N-1, isolated ones included. N is `num_nodes`, else the
+    largest index + 1. A self loop's `edge_attr` is `fill_value`: 1 when None, a number or a
+    tensor as given, or a reduction ("add", "sum", "mean", "min", "max", "mul") of the attributes
+    of the node's incoming edges (0 where there are none, 1 for "mul")."""
+    n = num_nodes if num_nodes is not None else (int(edge_index.max()) + 1 if edge_index.numel() else 0)
+    loops = torch.arange(n, device=edge_index.device).view(1, -1).repeat(2, 1)  # (2, N)
+    full = torch.cat([edge_index, loops], dim=1)  # (2, E + N)
+    if edge_attr is None:
+        return full, None
+    return full, torch.cat([edge_attr, _loop_attr(edge_index, edge_attr, n, fill_value)], dim=0)
+
+
+def _loop_attr(
+    edge_index: Tensor, edge_attr: Tensor, n: int, fill_value: float | Tensor | str | None
+) -> Tensor:
+    """The self loops' attributes (N, ...), as PyG's `compute_loop_attr`."""
+    size = (n, *edge_attr.shape[1:])
+    if fill_value is None or isinstance(fill_value, (int, float)):
+        return edge_attr.new_full(size, 1.0 if fill_value is None else fill_value)
+    if isinstance(fill_value, Tensor):
+        value = fill_value.to(edge_attr.device, edge_attr.dtype)
+        return (value.unsqueeze(0) if value.dim() != edge_attr.dim() else value).expand(size).contiguous()
+    dst = edge_index[1].view(-1, *[1] * (edge_attr.dim() - 1)).expand_as(edge_attr)  # target per value
+    if fill_value in ("add", "sum", "mean"):
+        out = edge_attr.new_zeros(size).scatter_add_(0, dst, edge_attr)
+        if fill_value == "mean":
+            count = torch.bincount(edge_index[1], minlength=n).clamp(min=1).to(out.dtype)  # (N,)
+            out = out / count.view(-1, *[1] * (out.dim() - 1))
+        return out
+    if fill_value in ("min", "max"):
+        return edge_attr.new_zeros(size).scatter_reduce_(
+            0, dst, edge_attr, f"a{fill_value}", include_self=False
+        )
+    if fill_value == "mul":
+        return edge_attr.new_ones(size).scatter_reduce_(0, dst, edge_attr, "prod")
+    raise ValueError(f"fill_value {fill_value!r}: a number, a tensor, or add, sum, mean, min, max or mul")
+
+
+def replace_self_loops(edge_index: Tensor, num_nodes: int) -> Tensor:
+    """GATConv's edges: existing self loops removed, then exactly one per node appended. (2, E)."""
+    return add_self_loops(remove_self_loops(edge_index)[0], num_nodes=num_nodes)[0]
+
+
+def softmax(src: Tensor, index: Tensor, num_nodes: int | None = None) -> Tensor:
+    """`torch_geometric.utils.softmax` over edges grouped by `index` (the target of each edge):
+    α_e = exp(s_e − m) / Σ_{e' → same target} exp(s_e' − m), m the group's largest score (for
+    safety only). src (E, ...) -> (E, ...)."""
+    n = num_nodes if num_nodes is not None else (int(index.max()) + 1 if index.numel() else 0)
+    group = index.view(-1, *[1] * (src.dim() - 1)).expand_as(src)  # (E, ...) target per value
+    top = src.new_zeros((n, *src.shape[1:])).scatter_reduce_(
+        0, group, src.detach(), "amax", include_self=False
+    )
+    exp = (src - top.index_select(0, index)).exp()  # (E, ...)
+    total = src.new_zeros((n, *src.shape[1:])).scatter_add_(0, group, exp) + 1e-16  # (N, ...)
+    return exp / total.index_select(0, index)
+
+
+def k_hop_subgraph(
+    node_idx: int | Sequence[int] | Tensor,
+    num_hops: int,
+    edge_index: Tensor,
+    relabel_nodes: bool = False,
+    num_nodes: int | None = None,
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """`torch_geometric.utils.k_hop_subgraph` (its default flow, source to target): `subset`, the
+    sorted nodes from which `node_idx` is reached in at most `num_hops` edges (itself included);
+    every edge between two of them, in input order (relabelled to positions in `subset` if asked);
+    `mapping`, where `node_idx` sits in `subset`; and `edge_mask` (E,), the edges kept."""
+    n = num_nodes if num_nodes is not None else (int(edge_index.max()) + 1 if edge_index.numel() else 0)
+    src, dst = edge_index
+    seeds = torch.as_tensor(node_idx, device=edge_index.device).view(-1)
+    frontier = [seeds]
+    reached = torch.zeros(n, dtype=torch.bool, device=edge_index.device)  # (N,)
+    for _ in range(num_hops):
+        reached.fill_(False)
+        reached[frontier[-1]] = True
+        frontier.append(src[reached[dst]])  # the sources of edges into the last hop
+    subset, inverse = torch.cat(frontier).unique(return_inverse=True)
+    reached.fill_(False)
+    reached[subset] = True
+    edge_mask = reached[src] & reached[dst]  # (E,)
+    kept = edge_index[:, edge_mask]
+    if relabel_nodes:
+        position = torch.full((n,), -1, dtype=edge_index.dtype, device=edge_index.device)
+        position[subset] = torch.arange(subset.numel(), device=edge_index.device)
+        kept = position[kept]
+    return subset, kept, inverse[: seeds.numel()], edge_mask
+
+
+def glorot(tensor: Tensor) -> None:
+    """Glorot (Xavier) uniform init in place, as PyG's `inits.glorot` (same draws): U(−b, b) with
+    b = √(6 / (fan_in + fan_out)), the fans being the last two dimensions."""
+    bound = math.sqrt(6.0 / (tensor.size(-2) + tensor.size(-1)))
+    tensor.data.uniform_(-bound, bound)
+
+
+def zeros(tensor: Tensor | None) -> None:
+    """Fill with zeros in place, as PyG's `inits.zeros`; None (no bias) is left alone."""
+    if tensor is not None:
+        tensor.data.fill_(0.0)

@@ -25,9 +25,16 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch_geometric.nn.inits import glorot, zeros
 
-from gat_viz.layers import AttentionGraph, AttentionTrace, EdgeAttention, _dropout, refuse_unsupported
+from gat_viz.layers import (
+    AttentionGraph,
+    AttentionTrace,
+    EdgeAttention,
+    _dropout,
+    glorot,
+    refuse_unsupported,
+    zeros,
+)
 from gat_viz.sparse import SparseFeatures
 
 

@@ -24,12 +24,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gat_viz.i18n import N_, _
+
 ASSET = Path(__file__).resolve().parent.parent / "assets" / "lessons.json"
 COMMAND = (
     "python -m gat_viz bench --variants gat,relu,slope1,prelu,frozen,uniform,gatv2 --seeds 10 "
     "--datasets Cora CiteSeer --out assets/lessons.json"
 )
 FORMAT = "gat_viz.lessons"
+# The variant labels `gat_viz.bench.LESSON_VARIANTS` writes into the table, marked for translation:
+# sentences show a row's label through `_()` (a label not listed here is shown as the table has it).
+LABELS = (
+    N_("GAT (LeakyReLU 0.2, the paper's)"), N_("ReLU (slope 0)"), N_("slope 1 (no nonlinearity)"),
+    N_("PReLU (learned slope per head)"), N_("attention frozen at initialisation"),
+    N_("uniform attention (Const-GAT)"), N_("GATv2"),
+)  # fmt: skip
 
 # The GAT paper's PPI results (micro-F1, mean ± std over 10 runs; Veličković et al., 2018, Table 3):
 # the setting in which learned attention clearly beats constant attention.
@@ -70,16 +79,32 @@ def compare(a: Row, b: Row) -> str:
         raise ValueError("compare rows of the same dataset")
     d = a.mean - b.mean
     se = math.sqrt(a.se**2 + b.se**2)
-    seeds = f"{a.n} seeds" if a.n == b.n else f"{a.n} and {b.n} seeds"
-    where = f"on {a.dataset} ({seeds})"
-    numbers = f"{a.label} {a.accuracy()}, {b.label} {b.accuracy()}"
+    label_a, label_b = _(a.label), _(b.label)
+    fields = dict(
+        A=_cap(label_a), a=label_a, b=label_b, dataset=a.dataset, n=a.n, n_a=a.n, n_b=b.n,
+        acc_a=a.accuracy(), acc_b=b.accuracy(), hi=label_a if d > 0 else label_b, d=abs(d), se=se,
+    )  # fmt: skip
     if abs(d) <= 2 * se:
-        return f"{_cap(a.label)} vs {b.label}: no measurable difference {where}: {numbers}."
-    hi = a if d > 0 else b
-    return (
-        f"{_cap(a.label)} vs {b.label}: {hi.label} is {abs(d):.1f} points higher {where}, more than twice "
-        f"the standard error of the difference ({se:.2f}): {numbers}."
-    )
+        if a.n == b.n:
+            template = _(
+                "{A} vs {b}: no measurable difference on {dataset} ({n} seeds): {a} {acc_a}, {b} {acc_b}."
+            )
+        else:
+            template = _(
+                "{A} vs {b}: no measurable difference on {dataset} ({n_a} and {n_b} seeds): "
+                "{a} {acc_a}, {b} {acc_b}."
+            )
+    elif a.n == b.n:
+        template = _(
+            "{A} vs {b}: {hi} is {d:.1f} points higher on {dataset} ({n} seeds), more than twice the "
+            "standard error of the difference ({se:.2f}): {a} {acc_a}, {b} {acc_b}."
+        )
+    else:
+        template = _(
+            "{A} vs {b}: {hi} is {d:.1f} points higher on {dataset} ({n_a} and {n_b} seeds), more than "
+            "twice the standard error of the difference ({se:.2f}): {a} {acc_a}, {b} {acc_b}."
+        )
+    return template.format(**fields)
 
 
 def verdict(a: Row, b: Row) -> str:
@@ -100,6 +125,8 @@ class Lessons:
         self.seeds = int(table.get("seeds", 0))
         self.command = str(table.get("command", COMMAND))
         self.labels = {k: str(v.get("label", k)) for k, v in table.get("variants", {}).items()}
+        # Version 2 tables hold accuracies as fractions, version 1 (the first shipped) in percent.
+        self.to_percent = 100.0 if table.get("version") == 2 else 1.0
 
     @classmethod
     def load(cls, path: str | Path = ASSET) -> Lessons:
@@ -124,10 +151,11 @@ class Lessons:
             return None
         return Row(
             dataset=dataset, variant=variant, label=self.labels.get(variant, variant), n=int(raw["n"]),
-            mean=float(raw["test_acc_mean"]), std=float(raw["test_acc_std"]),
+            mean=float(raw["test_acc_mean"]) * self.to_percent,
+            std=float(raw["test_acc_std"]) * self.to_percent,
             entropy_share=raw.get("entropy_share_mean"), entropy_gap=raw.get("entropy_gap_mean"),
             dead_share=raw.get("dead_share_mean"),
-            accs=tuple(float(r["test_acc"]) for r in raw.get("runs", [])),
+            accs=tuple(float(r["test_acc"]) * self.to_percent for r in raw.get("runs", [])),
         )  # fmt: skip
 
     def sentence(self, dataset: str, a: str, b: str) -> str | None:
@@ -176,46 +204,60 @@ def variant_of(config: Any) -> str | None:
 def table_sentence(lessons: Lessons | None, dataset: str, a: str, b: str) -> str:
     """The rule's sentence for variants a and b, or a plain note of why there is none."""
     if lessons is None:
-        return f"No many-seed table is installed; make it with `{COMMAND}`."
+        return _("No many-seed table is installed; make it with `{command}`.").format(command=COMMAND)
     text = lessons.sentence(dataset, a, b)
-    return text if text is not None else f"The table has no {dataset} rows for {a} and {b}."
+    if text is None:
+        return _("The table has no {dataset} rows for {a} and {b}.").format(dataset=dataset, a=a, b=b)
+    return text
 
 
 def learns_story(lessons: Lessons | None, dataset: str) -> list[str]:
     """The "attention learns" view's closing lesson as paragraphs, every comparison from the table."""
     out = [
-        "**The tutorial's closing example, on this graph.** A text classifier that *averages its word "
-        "vectors* gives every word the same weight: that is uniform attention, α_ij = 1/|N(i)| (the "
-        "paper's Const-GAT). One that scores each word with a *learned vector* — an `nn.Parameter` in the "
-        "loss's computation graph, so the gradient reaches it and moves it — is GAT: a_src and a_dst are "
-        "those parameters (the curves above are their gradient and their distance travelled).",
-        "There are two ways of *not* learning the scoring vector: **frozen** (a_src, a_dst stay at their "
-        "random initial values: a fixed, arbitrary weighting) and **uniform** (a = 0: the plain average).",
+        _(
+            "**The tutorial's closing example, on this graph.** A text classifier that *averages its word "
+            "vectors* gives every word the same weight: that is uniform attention, α_ij = 1/|N(i)| (the "
+            "paper's Const-GAT). One that scores each word with a *learned vector* — an `nn.Parameter` in "
+            "the loss's computation graph, so the gradient reaches it and moves it — is GAT: a_src and "
+            "a_dst are those parameters (the curves above are their gradient and their distance travelled)."
+        ),
+        _(
+            "There are two ways of *not* learning the scoring vector: **frozen** (a_src, a_dst stay at "
+            "their random initial values: a fixed, arbitrary weighting) and **uniform** (a = 0: the plain "
+            "average)."
+        ),
     ]
     if lessons is None:
-        out.append(f"No many-seed table is installed; make it with `{COMMAND}`.")
+        out.append(_("No many-seed table is installed; make it with `{command}`.").format(command=COMMAND))
         return out
     gat, frozen, uniform = (lessons.row(dataset, v) for v in ("gat", "frozen", "uniform"))
     if gat is None or frozen is None or uniform is None:
-        out.append(f"The table has no {dataset} rows for gat, frozen and uniform.")
+        out.append(_("The table has no {dataset} rows for gat, frozen and uniform.").format(dataset=dataset))
         return out
-    out.append(
-        f"What each costs on {dataset} ({gat.n} seeds, test accuracy mean ± std): learned {gat.accuracy()}, "
-        f"frozen {frozen.accuracy()}, uniform {uniform.accuracy()}.  \n"
-        f"{compare(gat, frozen)}  \n{compare(gat, uniform)}"
+    costs = _(
+        "What each costs on {dataset} ({n} seeds, test accuracy mean ± std): learned {learned}, "
+        "frozen {frozen}, uniform {uniform}."
+    ).format(
+        dataset=dataset, n=gat.n, learned=gat.accuracy(), frozen=frozen.accuracy(), uniform=uniform.accuracy()
     )
+    out.append(f"{costs}  \n{compare(gat, frozen)}  \n{compare(gat, uniform)}")
     if gat.entropy_share is not None and gat.entropy_gap is not None:
         out.append(
-            f"Why so little: learned attention on {dataset} keeps {gat.entropy_share:.2%} of the uniform "
-            f"entropy in layer 1 ({gat.entropy_gap:.1e} nats below it on average, mean over {gat.n} seeds): "
-            "the trained scoring vector hardly tells neighbours apart, so the model is close to an average "
-            "already. Neighbours in a citation graph mostly share the node's class, so weighting them "
-            "evenly loses little."
+            _(
+                "Why so little: learned attention on {dataset} keeps {share:.2%} of the uniform entropy in "
+                "layer 1 ({gap:.1e} nats below it on average, mean over {n} seeds): the trained scoring "
+                "vector hardly tells neighbours apart, so the model is close to an average already. "
+                "Neighbours in a citation graph mostly share the node's class, so weighting them evenly "
+                "loses little."
+            ).format(dataset=dataset, share=gat.entropy_share, gap=gat.entropy_gap, n=gat.n)
         )
     g, c = PPI["gat"], PPI["uniform"]
     out.append(
-        f"Where learning the scores matters, in the paper: on PPI (protein interactions, inductive, 121 "
-        f"labels) GAT reaches micro-F1 {g[0]:.3f} ± {g[1]:.3f} against {c[0]:.3f} ± {c[1]:.3f} for "
-        "Const-GAT (Veličković et al., 2018, Table 3): there, neighbours differ in what they tell."
+        _(
+            "Where learning the scores matters, in the paper: on PPI (protein interactions, inductive, 121 "
+            "labels) GAT reaches micro-F1 {gat:.3f} ± {gat_std:.3f} against {uniform:.3f} ± "
+            "{uniform_std:.3f} for Const-GAT (Veličković et al., 2018, Table 3): there, neighbours differ in "
+            "what they tell."
+        ).format(gat=g[0], gat_std=g[1], uniform=c[0], uniform_std=c[1])
     )
     return out

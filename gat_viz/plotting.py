@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from gat_viz import edges
 from gat_viz.edges import EdgeStyle
 from gat_viz.explore import Inspection, ModelOutputs, NodeView
+from gat_viz.i18n import N_, _, class_name
 from gat_viz.numbers import fmt
 from gat_viz.selection import first_custom
 
@@ -25,7 +26,12 @@ CLASS_COLOURS = (
 )  # fmt: skip
 CORRECT, WRONG = "#2E7D32", "#C62828"
 ABOVE, BELOW, NEUTRAL = "#D95F02", "#1B6FA8", "#4D4D4D"  # for line charts (not edges: see edges.py)
-COLOUR_BY = ("true class", "predicted class", "correct / wrong")
+COLOUR_BY = ("true class", "predicted class", "correct / wrong")  # option values (the UI labels them)
+LEGEND_TITLES = {
+    "true class": N_("True class"), "predicted class": N_("Predicted class"),
+    "correct / wrong": N_("Correct / wrong"),
+}  # fmt: skip
+SPLIT_LABELS = {"train": N_("train"), "val": N_("val"), "test": N_("test"), "unlabelled": N_("unlabelled")}
 NODE_SIZE = {0: 26, 1: 15, 2: 10}
 HEIGHT = 500  # px: with the header, fits a 1280×720 projector without scrolling
 
@@ -55,11 +61,11 @@ def neighbourhood_figure(
         title=dict(text=title, x=0.01, y=0.99, yanchor="top", font=dict(size=14)),
         showlegend=True,
         legend=dict(
-            orientation="h", yanchor="top", y=-0.01, x=0, title_text=colour_by.capitalize(), font_size=11
+            orientation="h", yanchor="top", y=-0.01, x=0, title_text=legend_title(colour_by), font_size=11
         ),
         legend2=dict(
             orientation="h", yanchor="bottom", y=1.0, x=0.0, xanchor="left",
-            bgcolor="rgba(255,255,255,0.8)", font=dict(size=11), title_text="Edges",
+            bgcolor="rgba(255,255,255,0.8)", font=dict(size=11), title_text=_("Edges"),
         ),
         xaxis=dict(visible=False, range=_range(nb.hops)),
         yaxis=dict(visible=False, range=_range(nb.hops), scaleanchor="x", scaleratio=1),
@@ -71,6 +77,11 @@ def neighbourhood_figure(
         dragmode="pan",
     )  # fmt: skip
     return fig
+
+
+def legend_title(colour_by: str) -> str:
+    """The node legend's title for a `COLOUR_BY` value, in the current language."""
+    return _(LEGEND_TITLES[colour_by]) if colour_by in LEGEND_TITLES else colour_by.capitalize()
 
 
 def node_sizes(hop: np.ndarray, hops: int, height: int = HEIGHT) -> np.ndarray:
@@ -158,9 +169,15 @@ def _edge_traces(view: NodeView, style: EdgeStyle, height: int, small: bool = Fa
     if small:
         return traces
     mid = (p0 + p1) / 2  # (m, 2)
+    template = _("node {source} → node {target}<br>layer {layer}: α {alpha} ({relative}× uniform)")
     text = [
-        f"node {int(nb.nodes[s])} → node {int(nb.nodes[t])}<br>layer {int(layer) + 1}: "
-        f"α {fmt(a)} ({fmt(r, 2)}× uniform)"
+        template.format(
+            source=int(nb.nodes[s]),
+            target=int(nb.nodes[t]),
+            layer=int(layer) + 1,
+            alpha=fmt(a),
+            relative=fmt(r, 2),
+        )
         for s, t, layer, a, r in zip(nb.src, nb.dst, view.edge_layer, view.edge_alpha, view.edge_relative)
     ]
     traces.append(
@@ -185,31 +202,34 @@ def _edge_legend(view: NodeView, style: EdgeStyle, relative: bool) -> list[go.Sc
     dark, light = "rgb(34,34,34)", "rgb(150,150,150)"
     thin, thick = edges.WIDTH_PX
 
-    def value(v: float) -> str:
-        return f"{fmt(v, 2)}× uniform" if relative else f"α {fmt(v)}"
+    def value(v: float) -> str:  # a quantity, shown inside the labels below
+        return _("{value}× uniform").format(value=fmt(v, 2)) if relative else f"α {fmt(v)}"
 
     entries: list[tuple[str, float, str]] = []
     if style.ranges:
         for k, colour, name in (
-            (1, dark, "layer 2 into the centre"),
-            (0, light, "layer 1 into its neighbours"),
+            (1, dark, N_("layer 2 into the centre: {value}")),
+            (0, light, N_("layer 1 into its neighbours: {value}")),
         ):
             if k in style.ranges:
                 lo, hi = style.ranges[k]
                 here = style.width[view.edge_layer == k]
                 thin, thick = float(here.min()), float(here.max())
-                entries += [(f"{name}: {value(lo)}", thin, colour), (f"… {value(hi)}", thick, colour)]
+                entries += [
+                    (_(name).format(value=value(lo)), thin, colour),
+                    (f"… {value(hi)}", thick, colour),
+                ]
     else:
         thin, thick = float(style.width.min()), float(style.width.max())
         entries += [
-            (f"{value(style.lo)} (thinnest)", thin, dark),
-            (f"{value(style.hi)} (thickest)", thick, dark),
+            (_("{value} (thinnest)").format(value=value(style.lo)), thin, dark),
+            (_("{value} (thickest)").format(value=value(style.hi)), thick, dark),
         ]
     if relative:
         entries += [
-            (f"above uniform (> {edges.NEUTRAL_BAND:g}×)", 5.0, "rgb(194,24,91)"),
-            (f"within ±{round((edges.NEUTRAL_BAND - 1) * 100)}%", 5.0, "rgb(150,150,150)"),
-            (f"below (< {1 / edges.NEUTRAL_BAND:.2f}×)", 5.0, "rgb(40,53,147)"),
+            (_("above uniform (> {band:g}×)").format(band=edges.NEUTRAL_BAND), 5.0, "rgb(194,24,91)"),
+            (_("within ±{pct}%").format(pct=round((edges.NEUTRAL_BAND - 1) * 100)), 5.0, "rgb(150,150,150)"),
+            (_("below (< {band:.2f}×)").format(band=1 / edges.NEUTRAL_BAND), 5.0, "rgb(40,53,147)"),
         ]
     return [
         go.Scatter(
@@ -228,13 +248,13 @@ def _edge_legend(view: NodeView, style: EdgeStyle, relative: bool) -> list[go.Sc
 def node_categories(
     ids: np.ndarray, out: ModelOutputs, y: np.ndarray, class_names: Sequence[str], colour_by: str
 ) -> tuple[np.ndarray, list[str], Sequence[str]]:
-    """(category per node, category names, their colours) for `colour_by`."""
+    """(category per node, category names as shown, their colours) for `colour_by`."""
     pred = out.pred.numpy()
     if colour_by == "predicted class":
-        return pred[ids], list(class_names), CLASS_COLOURS
+        return pred[ids], [class_name(n) for n in class_names], CLASS_COLOURS
     if colour_by == "correct / wrong":
-        return (pred[ids] != y[ids]).astype(int), ["correct", "wrong"], (CORRECT, WRONG)
-    return y[ids], list(class_names), CLASS_COLOURS
+        return (pred[ids] != y[ids]).astype(int), [_("correct"), _("wrong")], (CORRECT, WRONG)
+    return y[ids], [class_name(n) for n in class_names], CLASS_COLOURS
 
 
 def _node_traces(view, out, y, class_names, splits, colour_by, height=None) -> list[go.Scatter]:
@@ -257,10 +277,10 @@ def _node_traces(view, out, y, class_names, splits, colour_by, height=None) -> l
             custom.append(
                 [
                     node,
-                    class_names[int(y[node])],
-                    class_names[int(pred[node])],
+                    class_name(class_names[int(y[node])]),
+                    class_name(class_names[int(pred[node])]),
                     f"{conf[node]:.0%}",
-                    splits[node],
+                    _(SPLIT_LABELS.get(splits[node], splits[node])),
                     toward_text,
                     f"{view.self_alpha[k]:.3f}",
                     int(nb.hop[k]),
@@ -280,12 +300,12 @@ def _node_traces(view, out, y, class_names, splits, colour_by, height=None) -> l
                     ),
                 ),
                 customdata=custom,
-                hovertemplate=(
+                hovertemplate=_(
                     "<b>node %{customdata[0]}</b> (hop %{customdata[7]}, %{customdata[4]})<br>"
                     "true: %{customdata[1]}<br>predicted: %{customdata[2]} (%{customdata[3]})<br>"
                     "α into the centre: %{customdata[5]}<br>self-loop α: %{customdata[6]}"
-                    "<extra></extra>"
-                ),
+                )
+                + "<extra></extra>",
             )
         )
     return traces
@@ -299,7 +319,7 @@ def probability_figure(insp: Inspection, class_names: Sequence[str]) -> go.Figur
     fig = go.Figure(
         go.Bar(
             x=list(insp.probs),
-            y=list(class_names),
+            y=[class_name(n) for n in class_names],
             orientation="h",
             marker=dict(
                 color=colours,

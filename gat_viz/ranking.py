@@ -26,8 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import Tensor
-from torch_geometric.data import Data
 
+from gat_viz.data import Graph as Data
+from gat_viz.i18n import _
 from gat_viz.layers import AttentionTrace
 
 
@@ -55,7 +56,7 @@ def disagreement(edge_index: Tensor, scores: Tensor, targets: Tensor | None = No
     if targets is not None:
         keep &= np.isin(dst, targets.numpy())
     ids = np.flatnonzero(keep)
-    _, first = np.unique(src[ids] * n + dst[ids], return_index=True)  # one edge per (source, target)
+    _keys, first = np.unique(src[ids] * n + dst[ids], return_index=True)  # one edge per (source, target)
     ids = ids[first]
     # Per source j, every pair of its targets (i₁ < i₂): one "triple" (j, edge j→i₁, edge j→i₂) each.
     order = ids[np.lexsort((dst[ids], src[ids]))]  # edges sorted by (source, target)
@@ -152,18 +153,35 @@ def rank_sentence(view: RankView, model_name: str) -> str:
     """What the view's numbers say, by rule: no opposite orders → one order; else how many."""
     d = view.result
     if d.cases == 0:
-        return f"{model_name}: no two of these targets share two sources; there is nothing to compare."
-    cases = f"{d.cases} comparisons ({d.pairs} target pairs × their shared source pairs)"
-    ties = ""
-    if d.ties:
-        ties = f"; in {d.ties} one target ties the two sources and the other does not (ReLU's zeros)"
-    if d.opposite == 0:
-        return (
-            f"{model_name}: in all {cases}, the targets put their shared sources in the same order{ties}. "
-            "Sorted by the source's own term, every row's ranks rise from left to right: one order for "
-            "every target (static attention)."
+        return _("{model}: no two of these targets share two sources; there is nothing to compare.").format(
+            model=model_name
         )
-    return (
-        f"{model_name}: in {d.opposite} of {cases} ({d.share:.1%}), two targets rank the same two sources "
-        f"in opposite orders{ties}: the order depends on the target (dynamic attention)."
+    if d.opposite == 0 and not d.ties:
+        template = _(
+            "{model}: in all {cases} comparisons ({pairs} target pairs × their shared source pairs), the "
+            "targets put their shared sources in the same order. Sorted by the source's own term, every "
+            "row's ranks rise from left to right: one order for every target (static attention)."
+        )
+    elif d.opposite == 0:
+        template = _(
+            "{model}: in all {cases} comparisons ({pairs} target pairs × their shared source pairs), the "
+            "targets put their shared sources in the same order; in {ties} one target ties the two sources "
+            "and the other does not (ReLU's zeros). Sorted by the source's own term, every row's ranks rise "
+            "from left to right: one order for every target (static attention)."
+        )
+    elif not d.ties:
+        template = _(
+            "{model}: in {opposite} of {cases} comparisons ({pairs} target pairs × their shared source "
+            "pairs) ({share:.1%}), two targets rank the same two sources in opposite orders: the order "
+            "depends on the target (dynamic attention)."
+        )
+    else:
+        template = _(
+            "{model}: in {opposite} of {cases} comparisons ({pairs} target pairs × their shared source "
+            "pairs) ({share:.1%}), two targets rank the same two sources in opposite orders; in {ties} one "
+            "target ties the two sources and the other does not (ReLU's zeros): the order depends on the "
+            "target (dynamic attention)."
+        )
+    return template.format(
+        model=model_name, cases=d.cases, pairs=d.pairs, ties=d.ties, opposite=d.opposite, share=d.share
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from gat_viz.i18n import _
 from gat_viz.ranking import RankView
 
 
@@ -27,19 +28,20 @@ def rank_figure(view: RankView, title: str, height: int = 380) -> go.Figure:
         elif ok.any():
             order[r, ok] = 0.0
     labels_x = [f"j={j}" for j in view.sources]
-    labels_y = [f"i={i}" + (" (node)" if k == 0 else "") for k, i in enumerate(view.targets)]
+    labels_y = [_("i={i} (node)").format(i=i) if k == 0 else f"i={i}" for k, i in enumerate(view.targets)]
     fig = go.Figure(
         go.Heatmap(
             z=order, x=labels_x, y=labels_y, text=text, texttemplate="%{text}", colorscale="Viridis",
             reversescale=True, showscale=False, xgap=1, ygap=1,
             customdata=np.where(np.isnan(view.scores), np.nan, view.scores),
-            hovertemplate="target %{y}, source %{x}<br>rank %{text}<br>e_ij %{customdata:.3f}<extra></extra>",
+            hovertemplate=_("target %{y}, source %{x}<br>rank %{text}<br>e_ij %{customdata:.3f}")
+            + "<extra></extra>",
         )
     )  # fmt: skip
     fig.update_layout(
         title={"text": title, "font": {"size": 14}}, height=height,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        xaxis={"title": "sources j, by their own term (highest left)", "tickangle": -60, "side": "bottom"},
-        yaxis={"autorange": "reversed", "title": "targets i"},
+        xaxis={"title": _("sources j, by their own term (highest left)"), "tickangle": -60, "side": "bottom"},
+        yaxis={"autorange": "reversed", "title": _("targets i")},
     )  # fmt: skip
     return fig

@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from gat_viz.i18n import _
 from gat_viz.layers import AttentionTrace, GATLayer
 from gat_viz.model import GAT
 from gat_viz.numbers import fmt
@@ -46,7 +47,9 @@ def head_slopes(conv: GATLayer) -> np.ndarray:
 
 def activation_name(conv: GATLayer, head: int | None = None) -> str:
     if conv.prelu_weight is not None:
-        return "PReLU" if head is None else f"PReLU, learned slope {fmt(head_slopes(conv)[head])}"
+        if head is None:
+            return "PReLU"
+        return _("PReLU, learned slope {slope}").format(slope=fmt(head_slopes(conv)[head]))
     return "ReLU" if conv.negative_slope == 0 else f"LeakyReLU {conv.negative_slope:g}"
 
 
@@ -56,17 +59,30 @@ def slope_notes(slopes: Sequence[float]) -> list[str]:
     steep = [h + 1 for h, a in enumerate(slopes) if a > 1]
     notes = []
     if negative:
-        notes.append(
-            f"{_heads(negative)}: negative slope, so the function is not monotone: a more negative raw "
-            "score gives a higher e_ij"
+        template = (
+            _(
+                "head {heads}: negative slope, so the function is not monotone: a more negative raw score "
+                "gives a higher e_ij"
+            )
+            if len(negative) == 1
+            else _(
+                "heads {heads}: negative slope, so the function is not monotone: a more negative raw score "
+                "gives a higher e_ij"
+            )
         )
+        notes.append(template.format(heads=_listed(negative)))
     if steep:
-        notes.append(f"{_heads(steep)}: slope above 1, so negative scores are amplified")
+        template = (
+            _("head {heads}: slope above 1, so negative scores are amplified")
+            if len(steep) == 1
+            else _("heads {heads}: slope above 1, so negative scores are amplified")
+        )
+        notes.append(template.format(heads=_listed(steep)))
     return notes
 
 
-def _heads(heads: list[int]) -> str:
-    return f"head {heads[0]}" if len(heads) == 1 else f"heads {', '.join(map(str, heads))}"
+def _listed(heads: list[int]) -> str:
+    return ", ".join(map(str, heads))
 
 
 def activation_curves(
@@ -149,21 +165,33 @@ def compare_runs(label: str, acc: float, others: Sequence[tuple[str, float]], da
     "no measurable difference in this single run"; a larger one names the higher model and still
     says it is a single run."""
     band = noise_band(dataset)
-    parts = [f"One run each (seed {seed}), {dataset} test accuracy: {label} {fmt(acc, '.1%')}."]
+    parts = [
+        _("One run each (seed {seed}), {dataset} test accuracy: {label} {acc}.").format(
+            seed=seed, dataset=dataset, label=label, acc=fmt(acc, ".1%")
+        )
+    ]
     for other, acc_b in others:
         diff = acc_b - acc
-        pts = fmt(100 * abs(diff), ".1f")
         if abs(diff) < band:
-            verdict = f"no measurable difference in this single run ({pts} points)"
-        else:
-            side = "higher" if diff > 0 else "lower"
-            verdict = (
-                f"{pts} points {side} than {label}, more than chance alone would explain, but a single run"
+            template = _("{other} {acc}: no measurable difference in this single run ({points} points).")
+        elif diff > 0:
+            template = _(
+                "{other} {acc}: {points} points higher than {label}, more than chance alone would explain, "
+                "but a single run."
             )
-        parts.append(f"{other[:1].upper() + other[1:]} {fmt(acc_b, '.1%')}: {verdict}.")
+        else:
+            template = _(
+                "{other} {acc}: {points} points lower than {label}, more than chance alone would explain, "
+                "but a single run."
+            )
+        points = fmt(100 * abs(diff), ".1f")
+        shown = other[:1].upper() + other[1:]
+        parts.append(template.format(other=shown, acc=fmt(acc_b, ".1%"), points=points, label=label))
     parts.append(
-        f"Two single runs differ by up to ±{fmt(100 * band, '.1f')} points by chance "
-        f"(2·√2 × the paper's ±{fmt(100 * RUN_STD.get(dataset, 0.007), '.1f')} over 100 runs)."
+        _(
+            "Two single runs differ by up to ±{band} points by chance (2·√2 × the paper's ±{std} over 100 "
+            "runs)."
+        ).format(band=fmt(100 * band, ".1f"), std=fmt(100 * RUN_STD.get(dataset, 0.007), ".1f"))
     )
     return " ".join(parts)
 
@@ -173,20 +201,27 @@ def uniformity_sentence(entropy: np.ndarray, uniform: np.ndarray) -> str:
     uniform entropy over nodes with more than one incoming edge (others have no choice)."""
     choice = uniform > 1e-9
     if not choice.any():
-        return "No node here has more than one incoming edge: attention has nothing to choose."
+        return _("No node here has more than one incoming edge: attention has nothing to choose.")
     share = float(entropy[choice].mean() / uniform[choice].mean())
     gap = float((uniform[choice] - entropy[choice]).mean())
-    pct = fmt(share, ".1%")
     if share >= 0.9:
-        verdict = "close to uniform: it hardly picks favourites"
+        template = _(
+            "Over the {nodes} nodes with more than one incoming edge, attention keeps {share} of the uniform "
+            "entropy, on average {gap} nats below uniform: close to uniform: it hardly picks favourites."
+        )
     elif share >= 0.7:
-        verdict = "somewhat below uniform: it leans towards some neighbours"
+        template = _(
+            "Over the {nodes} nodes with more than one incoming edge, attention keeps {share} of the uniform "
+            "entropy, on average {gap} nats below uniform: somewhat below uniform: it leans towards some "
+            "neighbours."
+        )
     else:
-        verdict = "far below uniform: it concentrates on few neighbours"
-    return (
-        f"Over the {int(choice.sum())} nodes with more than one incoming edge, attention keeps {pct} of "
-        f"the uniform entropy, on average {fmt(gap)} nats below uniform: {verdict}."
-    )
+        template = _(
+            "Over the {nodes} nodes with more than one incoming edge, attention keeps {share} of the uniform "
+            "entropy, on average {gap} nats below uniform: far below uniform: it concentrates on few "
+            "neighbours."
+        )
+    return template.format(nodes=int(choice.sum()), share=fmt(share, ".1%"), gap=fmt(gap))
 
 
 @dataclass(frozen=True)

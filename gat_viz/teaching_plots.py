@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from gat_viz.i18n import _
 from gat_viz.numbers import fmt
 from gat_viz.plotting import ABOVE, BELOW, NEUTRAL
 from gat_viz.selection import point_custom, selection_parts
@@ -33,15 +34,17 @@ def training_curve(history: Sequence[EpochRecord]) -> go.Figure:
     loss = [r.loss for r in history]
     val = [r.val_acc for r in history]
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=epochs, y=loss, name="training loss", line=dict(color=BELOW)))
-    fig.add_trace(go.Scatter(x=epochs, y=val, name="validation accuracy", yaxis="y2", line=dict(color=ABOVE)))
+    fig.add_trace(go.Scatter(x=epochs, y=loss, name=_("training loss"), line=dict(color=BELOW)))
+    fig.add_trace(
+        go.Scatter(x=epochs, y=val, name=_("validation accuracy"), yaxis="y2", line=dict(color=ABOVE))
+    )
     # Two legend rows fit above the plot in a narrow sidebar.
     fig.update_layout(
         height=250,
         margin=dict(l=5, r=5, t=55, b=5),
-        xaxis=dict(title="epoch"),
-        yaxis=dict(title=dict(text="loss", font=dict(color=BELOW))),
-        yaxis2=dict(title=dict(text="val acc", font=dict(color=ABOVE)), overlaying="y", side="right",
+        xaxis=dict(title=_("epoch")),
+        yaxis=dict(title=dict(text=_("loss"), font=dict(color=BELOW))),
+        yaxis2=dict(title=dict(text=_("val acc"), font=dict(color=ABOVE)), overlaying="y", side="right",
                     range=[0, 1], tickformat=".0%", dtick=0.25),
         legend=LEGEND_ABOVE,
     )  # fmt: skip
@@ -57,7 +60,7 @@ def activation_figure(
     entry and are named on hover, so eight heads do not make eight legend rows."""
     x = curves["x"]
     slopes = curves["slopes"]
-    names = list(names or [f"slope {fmt(a, '.2f')}" for a in slopes])
+    names = list(names or [_("slope {slope}").format(slope=fmt(a, ".2f")) for a in slopes])
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=x, y=curves["relu"], name="ReLU", legendgroup="relu",
                              line=dict(color=BELOW, width=3)))  # fmt: skip
@@ -71,7 +74,8 @@ def activation_figure(
         ))  # fmt: skip
     if others:
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", legendgroup="others",
-                                 name=f"other {'heads' if len(others) > 1 else 'head'} (hover to name)",
+                                 name=_("other heads (hover to name)") if len(others) > 1
+                                 else _("other head (hover to name)"),
                                  line=dict(color="#999", width=1.2)))  # fmt: skip
     k = highlight
     fig.add_trace(go.Scatter(x=x, y=curves["leaky"][k], name=names[k], legendgroup="main",
@@ -80,7 +84,8 @@ def activation_figure(
                              showlegend=False, line=dict(color=ABOVE, dash="dot", width=3)))  # fmt: skip
     fig.update_layout(
         height=300, margin=dict(l=5, r=5, t=70, b=5), legend=LEGEND_ABOVE,
-        xaxis=dict(title="raw score", zeroline=True), yaxis=dict(title="f solid, f′ dotted", zeroline=True),
+        xaxis=dict(title=_("raw score"), zeroline=True),
+        yaxis=dict(title=_("f solid, f′ dotted"), zeroline=True),
         plot_bgcolor="white", hovermode="closest",
     )  # fmt: skip
     return fig
@@ -90,14 +95,14 @@ def score_comparison_figure(cmp: ScoreComparison, model_name: str, what_if_name:
     """α per incoming edge: the model's own and the what-if's, side by side, sorted by raw score."""
     order = np.argsort(-cmp.raw)
     labels = [f"{int(cmp.sources[k])}" for k in order]
+    own = _("α, this model ({model})").format(model=model_name)
+    what_if = _("α if {what_if} (what-if)").format(what_if=what_if_name)
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=labels, y=cmp.alpha[order], name=f"α, this model ({model_name})",
-                         marker_color=ABOVE))  # fmt: skip
-    fig.add_trace(go.Bar(x=labels, y=cmp.what_if_alpha[order], name=f"α if {what_if_name} (what-if)",
-                         marker_color=BELOW))  # fmt: skip
+    fig.add_trace(go.Bar(x=labels, y=cmp.alpha[order], name=own, marker_color=ABOVE))
+    fig.add_trace(go.Bar(x=labels, y=cmp.what_if_alpha[order], name=what_if, marker_color=BELOW))
     fig.update_layout(
         barmode="group", height=270, margin=dict(l=5, r=5, t=50, b=5), plot_bgcolor="white",
-        xaxis=dict(title="source j, by raw score (high → low)", type="category"), yaxis=dict(title="α"),
+        xaxis=dict(title=_("source j, by raw score (high → low)"), type="category"), yaxis=dict(title="α"),
         legend=LEGEND_ABOVE,
     )  # fmt: skip
     return fig
@@ -111,8 +116,8 @@ def learning_figure(history: Sequence[EpochRecord]) -> go.Figure:
     fig.add_trace(go.Scatter(x=epochs, y=[r.att_change for r in history], name="‖a − a₀‖", yaxis="y2"))
     fig.update_layout(
         height=280, margin=dict(l=5, r=5, t=35, b=5), plot_bgcolor="white",
-        xaxis=dict(title="epoch"), yaxis=dict(title="gradient norm", type="log"),
-        yaxis2=dict(title="distance from initialisation", overlaying="y", side="right"),
+        xaxis=dict(title=_("epoch")), yaxis=dict(title=_("gradient norm"), type="log"),
+        yaxis2=dict(title=_("distance from initialisation"), overlaying="y", side="right"),
         legend=LEGEND_ABOVE,
     )  # fmt: skip
     return fig
@@ -130,33 +135,34 @@ def entropy_scatter(entropy: np.ndarray, in_degree: np.ndarray, centre: int, gap
     y = entropy - uniform if gap else entropy
     ids = np.arange(len(entropy))
     right = float(max(uniform.max(), entropy.max(), 0.1)) * 1.04
+    node_text = _("node {node}: entropy {entropy} nats")
     fig = go.Figure()
     fig.add_trace(go.Scatter(
         x=[0, right], y=[0, 0] if gap else [0, right], mode="lines",
-        name="y = 0: uniform attention" if gap else "y = x: uniform attention",
+        name=_("y = 0: uniform attention") if gap else _("y = x: uniform attention"),
         line=dict(color=NEUTRAL, dash="dash", width=1), hoverinfo="skip",
     ))  # fmt: skip
     fig.add_trace(go.Scatter(
-        x=uniform.tolist(), y=y.tolist(), mode="markers", name="node",
+        x=uniform.tolist(), y=y.tolist(), mode="markers", name=_("node"),
         customdata=[[int(i)] for i in ids],  # plain lists: numpy arrays come back as dicts
         marker=dict(size=5, color=BELOW, opacity=0.45, line=dict(width=0)),
-        text=[f"node {i}: entropy {fmt(entropy[i])} nats" for i in ids],
-        hovertemplate="%{text}<br>log(in-degree) %{x:.3f}<extra></extra>",
+        text=[node_text.format(node=i, entropy=fmt(entropy[i])) for i in ids],
+        hovertemplate=_("%{text}<br>log(in-degree) %{x:.3f}") + "<extra></extra>",
     ))  # fmt: skip
     fig.add_trace(go.Scatter(
         x=[float(uniform[centre])], y=[float(y[centre])], mode="markers",
-        name=f"centre node {centre}", hoverinfo="skip",
+        name=_("centre node {node}").format(node=centre), hoverinfo="skip",
         marker=dict(size=15, color=ABOVE, symbol="star", line=dict(width=1, color="#111")),
     ))  # fmt: skip
     if gap:
         low = float(min(y.min(), -0.01))
-        yaxis = dict(title="entropy − log(in-degree) (nats)", range=[low * 1.08, -low * 0.15])
+        yaxis = dict(title=_("entropy − log(in-degree) (nats)"), range=[low * 1.08, -low * 0.15])
     else:
-        yaxis = dict(title="attention entropy (nats)", range=[-0.05, right])
+        yaxis = dict(title=_("attention entropy (nats)"), range=[-0.05, right])
     fig.update_layout(
         # The legend sits a row below the top edge: the modebar (box/lasso select) appears there on hover.
         height=400, margin=dict(l=5, r=5, t=62, b=5), plot_bgcolor="white", legend=LEGEND_ABOVE,
-        xaxis=dict(title="log(in-degree) = entropy of uniform attention (nats)", range=[-0.05, right],
+        xaxis=dict(title=_("log(in-degree) = entropy of uniform attention (nats)"), range=[-0.05, right],
                    gridcolor="#eee", zeroline=False),
         yaxis=dict(**yaxis, gridcolor="#eee", zeroline=False),
         hovermode="closest", clickmode="event+select",  # no select/lasso dragmode: it swallows clicks
@@ -184,7 +190,8 @@ def dense_figure(dv: DenseView, which: str) -> go.Figure:
     nodes, plus a last column for each row's sources that are not drawn. Masked cells (no edge,
     −∞) are grey and say so; the not-drawn column is blue; a legend above the plot names both."""
     labels = [str(int(n)) for n in dv.nodes]
-    columns = [*labels, "not drawn"]
+    not_drawn = _("not drawn")
+    columns = [*labels, not_drawn]
     s = len(labels)
     values = dv.scores if which == "scores" else dv.alpha
     nan = np.full((s, s + 1), np.nan)
@@ -196,36 +203,39 @@ def dense_figure(dv: DenseView, which: str) -> go.Figure:
             for row, er in zip(values, dv.edge)]  # fmt: skip
     for r, (m, c) in enumerate(zip(dv.outside, dv.outside_count)):
         if c == 0:
-            text[r].append("none")
+            text[r].append(_("none"))
         else:
-            text[r].append(f"{int(c)} more" if which == "scores" else f"{fmt(m)} ({int(c)})")
+            text[r].append(
+                _("{count} more").format(count=int(c)) if which == "scores" else f"{fmt(m)} ({int(c)})"
+            )
     common = dict(x=columns, y=labels, text=text, texttemplate="%{text}", hoverongaps=False, xgap=1, ygap=1,
                   textfont=dict(size=11, color="#111"))  # fmt: skip
     fig = go.Figure()
     fig.add_trace(go.Heatmap(
-        z=edge_z, colorscale=CELLS, colorbar=dict(thickness=10, len=0.8), name="edge",
-        hovertemplate="target %{y} ← source %{x}: %{text}<extra></extra>", **common,
+        z=edge_z, colorscale=CELLS, colorbar=dict(thickness=10, len=0.8), name=_("edge"),
+        hovertemplate=_("target %{y} ← source %{x}: %{text}") + "<extra></extra>", **common,
     ))  # fmt: skip
     fig.add_trace(go.Heatmap(
-        z=masked_z, colorscale=[[0, MASKED], [1, MASKED]], showscale=False, name="masked",
-        hovertemplate="target %{y} ← source %{x}: no edge (masked, −∞)<extra></extra>", **common,
+        z=masked_z, colorscale=[[0, MASKED], [1, MASKED]], showscale=False, name=_("masked"),
+        hovertemplate=_("target %{y} ← source %{x}: no edge (masked, −∞)") + "<extra></extra>", **common,
     ))  # fmt: skip
     fig.add_trace(go.Heatmap(
-        z=outside_z, colorscale=[[0, OUTSIDE], [1, OUTSIDE]], showscale=False, name="not drawn",
-        hovertemplate="target %{y}: sources not drawn: %{text}<extra></extra>", **common,
+        z=outside_z, colorscale=[[0, OUTSIDE], [1, OUTSIDE]], showscale=False, name=not_drawn,
+        hovertemplate=_("target %{y}: sources not drawn: %{text}") + "<extra></extra>", **common,
     ))  # fmt: skip
-    rest = "Σα (count)" if which == "alpha" else "count"
     box = "<span style='color:{};font-size:17px'>■</span>"
     legend = (
-        f"{box.format(MASKED_MARK)} no edge (masked: −∞, α = 0)   {box.format(OUTSIDE)} not drawn: {rest}"
-    )
-    title = "e_ij (masked −∞ off the edges)" if which == "scores" else "α_ij: softmax over the full row"
+        _("{masked} no edge (masked: −∞, α = 0)   {outside} not drawn: Σα (count)")
+        if which == "alpha"
+        else _("{masked} no edge (masked: −∞, α = 0)   {outside} not drawn: count")
+    ).format(masked=box.format(MASKED_MARK), outside=box.format(OUTSIDE))
+    title = _("e_ij (masked −∞ off the edges)") if which == "scores" else _("α_ij: softmax over the full row")
     fig.update_layout(
         title=dict(text=title, font=dict(size=13), x=0.01, y=0.98, yanchor="top"),
         annotations=[dict(text=legend, xref="paper", yref="paper", x=0, y=1.0, yanchor="bottom",
                           xanchor="left", showarrow=False, font=dict(size=11))],
         height=380, margin=dict(l=5, r=5, t=62, b=5), plot_bgcolor="white",
-        xaxis=dict(title="source j", type="category", categoryorder="array", categoryarray=columns),
-        yaxis=dict(title="target i", type="category", autorange="reversed"),
+        xaxis=dict(title=_("source j"), type="category", categoryorder="array", categoryarray=columns),
+        yaxis=dict(title=_("target i"), type="category", autorange="reversed"),
     )  # fmt: skip
     return fig

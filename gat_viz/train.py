@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import operator
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,9 +26,9 @@ from dataclasses import asdict, dataclass, field
 
 import torch
 import torch.nn.functional as F
-from torch_geometric.data import Data
 
 from gat_viz.config import GATConfig
+from gat_viz.data import Graph as Data
 from gat_viz.layers import AttentionGraph
 from gat_viz.model import GAT, attention_parameters
 from gat_viz.sparse import SparseFeatures, dropout_generator
@@ -117,9 +118,10 @@ def train(
     result still holds the best weights so far. Same seed and config give the same history
     and weights on CPU with the same number of intra-op threads, also with other trainings
     running at once in other threads. Raises `TrainingDiverged` when the loss blows up (see
-    `DIVERGENCE`) or is NaN or infinite.
+    `DIVERGENCE`) or is NaN or infinite. A `config` that is not a `GATConfig` raises TypeError, a
+    seed outside [0, 2**64) ValueError (torch's generator takes 64 bits).
     """
-    config = config or GATConfig()
+    config, seed = _checked_arguments(config, seed)
     start = time.perf_counter()
     num_classes = int(data.y.max()) + 1
     with _INIT_LOCK, torch.random.fork_rng(devices=[]):
@@ -260,6 +262,26 @@ def evaluate(
         metrics[f"{split}_acc"] = float((pred[mask] == data.y[mask]).float().mean())
         metrics[f"{split}_loss"] = float(F.nll_loss(out[mask], data.y[mask]))
     return metrics
+
+
+def _checked_arguments(config: object, seed: object) -> tuple[GATConfig, int]:
+    if config is None:
+        return GATConfig(), _checked_seed(seed)
+    if not isinstance(config, GATConfig):
+        raise TypeError(
+            f"config must be a GATConfig, not {type(config).__name__}: write GATConfig(heads=4, ...), "
+            "or GATConfig.from_dict(values) for a complete saved config"
+        )
+    return config, _checked_seed(seed)
+
+
+def _checked_seed(seed: object) -> int:
+    if isinstance(seed, bool) or not hasattr(seed, "__index__"):
+        raise TypeError(f"seed must be an integer, not {type(seed).__name__}")
+    value = operator.index(seed)  # numpy integers too
+    if not 0 <= value < 2**64:
+        raise ValueError(f"seed must be in [0, 2**64) (torch's generator takes 64 bits), got {value}")
+    return value
 
 
 def grads(params: list[torch.Tensor]) -> list[torch.Tensor]:

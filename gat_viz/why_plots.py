@@ -19,6 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from gat_viz.explain import Why
+from gat_viz.i18n import _, class_name
 from gat_viz.numbers import fmt, pct
 from gat_viz.selection import first_custom
 
@@ -52,7 +53,7 @@ def waterfall_figure(w: Why, y: Sequence[int], pred: Sequence[int], max_bars: in
 
     `y` and `pred` (N,) are every node's true and predicted class, for the hover text.
     """
-    names = w.class_names
+    names = [class_name(n) for n in w.class_names]
     margin = w.margin()  # (edges,)
     rows = w.contributions.assign(margin=margin.to_numpy())
     rows = rows.reindex(rows["margin"].abs().sort_values(ascending=False, kind="stable").index)
@@ -60,28 +61,42 @@ def waterfall_figure(w: Why, y: Sequence[int], pred: Sequence[int], max_bars: in
     labels: list[str] = []
     values: list[float] = []
     hover: list[str] = []
+    details = _(
+        "{edge}<br>α = {alpha}<br>true label: {true}<br>its own prediction: {predicted}"
+        "<br>share of the margin: {share}"
+    )
     for r in shown.itertuples(index=False):
         j = int(r.source)
-        own = "itself (self loop)" if j == w.node else f"node {j}"
-        label = f"self {j}" if j == w.node else f"node {j}"
+        own = _("itself (self loop)") if j == w.node else _("node {node}").format(node=j)
+        label = _("self {node}").format(node=j) if j == w.node else _("node {node}").format(node=j)
         while label in labels:  # a repeated edge (GATConv keeps duplicates) gets its own bar
             label += "'"
         labels.append(label)
         values.append(float(r.margin))
         hover.append(
-            f"{own}<br>α = {fmt(float(r.alpha))}<br>true label: {names[int(y[j])]}"
-            f"<br>its own prediction: {names[int(pred[j])]}<br>share of the margin: {fmt(float(r.margin))}"
-        )
+            details.format(
+                edge=own, alpha=fmt(float(r.alpha)), true=names[int(y[j])], predicted=names[int(pred[j])],
+                share=fmt(float(r.margin)),
+            )
+        )  # fmt: skip
     if len(rest):
-        labels.append(f"{len(rest)} other neighbours")
+        labels.append(_("{count} other neighbours").format(count=len(rest)))
         values.append(float(rest["margin"].sum()))
-        hover.append(f"{len(rest)} smaller shares together: {fmt(float(rest['margin'].sum()))}")
+        hover.append(
+            _("{count} smaller shares together: {share}").format(
+                count=len(rest), share=fmt(float(rest["margin"].sum()))
+            )
+        )
     bias = float(w.bias[w.pred] - w.bias[w.rival])
-    labels.append("bias")
+    labels.append(_("bias"))
     values.append(bias)
-    hover.append(f"layer 2's bias: b[{names[w.pred]}] − b[{names[w.rival]}] = {fmt(bias)}")
+    hover.append(
+        _("layer 2's bias: b[{predicted}] − b[{rival}] = {bias}").format(
+            predicted=names[w.pred], rival=names[w.rival], bias=fmt(bias)
+        )
+    )
     total = float(w.logits[w.pred] - w.logits[w.rival])
-    labels.append("margin")
+    labels.append(_("margin"))
     values.append(total)
     hover.append(f"z[{names[w.pred]}] − z[{names[w.rival]}] = {fmt(total)}")
     fig = go.Figure(
@@ -100,10 +115,14 @@ def waterfall_figure(w: Why, y: Sequence[int], pred: Sequence[int], max_bars: in
             connector=dict(line=dict(color="#BBBBBB", width=1)),
         )
     )
-    what = "true class" if not w.correct else "runner-up"
+    title = (
+        _("Node {node}: margin over the true class, edge by edge")
+        if not w.correct
+        else _("Node {node}: margin over the runner-up, edge by edge")
+    )
     fig.update_yaxes(title_text=f"z[{names[w.pred]}] − z[{names[w.rival]}]")
-    fig.update_xaxes(title_text="incoming edge, largest share first", type="category")
-    return _layout(fig, f"Node {w.node}: margin over the {what}, edge by edge")
+    fig.update_xaxes(title_text=_("incoming edge, largest share first"), type="category")
+    return _layout(fig, title.format(node=w.node))
 
 
 def what_if_figure(
@@ -111,11 +130,12 @@ def what_if_figure(
 ) -> go.Figure:
     """Grouped horizontal bars: the model's probabilities, then each edited run's."""
     fig = go.Figure()
-    series = {"as trained": original, **scenarios}
+    series = {_("as trained"): original, **scenarios}
+    shown = [class_name(n) for n in class_names]
     for k, (label, probs) in enumerate(series.items()):
         p = np.asarray(probs, dtype=float)
         fig.add_bar(
-            y=list(class_names),
+            y=shown,
             x=p,
             name=label,
             orientation="h",
@@ -125,10 +145,10 @@ def what_if_figure(
             hovertemplate="%{y}: %{text}<extra>" + label + "</extra>",
         )
     fig.update_layout(barmode="group", legend=dict(orientation="h", y=-0.15))
-    fig.update_xaxes(title_text="probability", range=[0, 1.15], tickformat=".0%")
-    fig.update_yaxes(title_text="class", autorange="reversed")
+    fig.update_xaxes(title_text=_("probability"), range=[0, 1.15], tickformat=".0%")
+    fig.update_yaxes(title_text=_("class"), autorange="reversed")
     return _layout(
-        fig, "Class probabilities: as trained and after each edit", height=120 + 60 * len(class_names)
+        fig, _("Class probabilities: as trained and after each edit"), height=120 + 60 * len(class_names)
     )
 
 
@@ -139,8 +159,9 @@ def alpha_effect_figure(
 
     `table` has columns source, alpha, effect (see `explain.drop_one` and `explainers.compare`)."""
     src = table["source"].astype(int).to_numpy()
+    template = _("node {node} ({label})<br>α = {alpha}<br>effect = {effect}")
     hover = [
-        f"node {j} ({class_names[int(y[j])]})<br>α = {fmt(a)}<br>effect = {fmt(e)}"
+        template.format(node=j, label=class_name(class_names[int(y[j])]), alpha=fmt(a), effect=fmt(e))
         for j, a, e in zip(src, table["alpha"], table["effect"])
     ]
     colours = [CLASS_COLOURS[int(y[j]) % len(CLASS_COLOURS)] for j in src]
@@ -156,9 +177,13 @@ def alpha_effect_figure(
         )
     )
     fig.add_hline(y=0, line=dict(color="#999999", width=1, dash="dot"))
-    fig.update_xaxes(title_text="attention α on the edge (layer 2, mean over heads)")
-    fig.update_yaxes(title_text=f"fall in p({predicted}) when the edge is removed")
-    return _layout(fig, "Attention against effect, one point per neighbour (colour: its true class)")
+    fig.update_xaxes(title_text=_("attention α on the edge (layer 2, mean over heads)"))
+    fig.update_yaxes(
+        title_text=_("fall in p({predicted}) when the edge is removed").format(
+            predicted=class_name(predicted)
+        )
+    )
+    return _layout(fig, _("Attention against effect, one point per neighbour (colour: its true class)"))
 
 
 def confusion_figure(
@@ -167,6 +192,7 @@ def confusion_figure(
     """Rows: true class; columns: predicted class. One clickable square per cell (customdata
     [true, predicted]); wrong cells in red shades, the diagonal in green, `picked` outlined."""
     k = len(class_names)
+    class_names = [class_name(n) for n in class_names]  # as shown
     m = np.asarray(matrix)
     xs, ys, text, colours, custom, lines = [], [], [], [], [], []
     wrong_max = max(int(m[~np.eye(k, dtype=bool)].max(initial=0)), 1)
@@ -192,11 +218,11 @@ def confusion_figure(
             textfont=dict(color="black"),
             marker=dict(symbol="square", size=36, color=colours, line=dict(color="#222222", width=lines)),
             customdata=custom,
-            hovertemplate="true %{y}, predicted %{x}: %{text} nodes<extra></extra>",
+            hovertemplate=_("true %{y}, predicted %{x}: %{text} nodes") + "<extra></extra>",
         )
     )
     fig.update_xaxes(
-        title_text="predicted class",
+        title_text=_("predicted class"),
         tickvals=list(class_names),
         ticktext=short_names(class_names),
         type="category",
@@ -204,14 +230,14 @@ def confusion_figure(
         categoryarray=list(class_names),
     )
     fig.update_yaxes(
-        title_text="true class",
+        title_text=_("true class"),
         type="category",
         categoryorder="array",
         categoryarray=list(class_names),
         autorange="reversed",
     )
     fig.update_layout(showlegend=False)
-    return _layout(fig, "Test split: true against predicted class", height=160 + 46 * k)
+    return _layout(fig, _("Test split: true against predicted class"), height=160 + 46 * k)
 
 
 def short_names(class_names: Sequence[str], width: int = 6) -> list[str]:

@@ -53,7 +53,7 @@ def _warm(root: str | None) -> None:
     torch.set_num_threads(1)
     if root is not None:
         os.environ["GAT_VIZ_DATA"] = root
-    from gat_viz import train as _train  # noqa: F401  (imports torch_geometric too)
+    from gat_viz import train as _train  # noqa: F401  (torch and the model code)
 
 
 def _dataset(name: str) -> Any:

@@ -63,6 +63,16 @@ def tiny_graph():
 
 
 @pytest.fixture(autouse=True)
+def _english():
+    """Every test starts and ends in English (the language is per thread: gat_viz.i18n)."""
+    from gat_viz import i18n
+
+    i18n.use("en")
+    yield
+    i18n.use("en")
+
+
+@pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory, monkeypatch):
     """Tests never touch the user's ~/.cache/gat_viz."""
     monkeypatch.setenv("GAT_VIZ_CACHE", str(tmp_path_factory.mktemp("cache")))

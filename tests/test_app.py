@@ -65,7 +65,7 @@ def test_layer_two_has_one_head(app):
 def test_inspector_states_the_prediction(cora):
     app = new_app(node="0").run()
     text = " ".join(m.value for m in app.markdown)
-    assert "**True:** Probabilistic_Methods" in text and "**split:** train" in text
+    assert "**True:** Probabilistic Methods" in text and "**split:** train" in text
     assert any("entropy" in m.label.lower() for m in app.metric)
 
 
@@ -93,8 +93,9 @@ def test_colouring_and_relative_widths(app):
         ({"layer": "9"}, "layer"),
         ({"hops": "7"}, "hops"),
         ({"mode": "sideways"}, "mode"),
-        ({"dataset": "Reddit"}, "unknown dataset"),
-        ({"node": "<img src=x onerror=alert(1)>"}, "does not exist"),
+        ({"dataset": "Reddit"}, "dataset Reddit; choose Cora / CiteSeer"),
+        ({"node": "<img src=x onerror=alert(1)>"}, "28 characters long"),
+        ({"node": "<img src=x>"}, "does not exist"),
     ],
 )
 def test_bad_links_fall_back_with_a_notice(cora, params, notice):

@@ -134,7 +134,7 @@ def test_help_as_users_run_it_shows_defaults_without_torch(argv):
     assert "gat_viz.cli" in imported  # the probe works: -X importtime lists our own modules
     assert not {m for m in imported if m.split(".")[0] in ("torch", "torch_geometric")}
     expected = {
-        (): "{train,eval,bench,data}",
+        (): "{train,eval,bench,data,pretrain,i18n}",
         ("train",): "upper bound on epochs (default: 1000)",
         ("eval",): "--checkpoint PATH",
         ("bench",): "timed epochs per round (default: 100)",
@@ -150,15 +150,24 @@ def test_train_json_save_then_eval(tmp_path, cora):
     summary = json.loads(proc.stdout)
     assert summary["epochs"] == 20 and summary["seed"] == 2 and summary["config"]["heads"] == 4
     assert 0 < summary["test_acc"] <= 1 and out.is_file()
+    assert all(round(summary[k], 4) == summary[k] for k in ("test_acc", "val_acc"))  # fractions, 4 decimals
     proc = run("eval", "--checkpoint", str(out), "--json")
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["test_acc"] == pytest.approx(summary["test_acc"])
+    evaluated = json.loads(proc.stdout)
+    assert evaluated["test_acc"] == summary["test_acc"]
+    for split in ("train", "val", "test"):
+        assert (
+            0 < evaluated[f"{split}_acc"] <= 1
+            and round(evaluated[f"{split}_acc"], 4) == evaluated[f"{split}_acc"]
+        )
 
 
 @pytest.mark.parametrize("flags, layer, attention", [
     (("--layer", "gatv2"), "gatv2", "learned"),
     (("--attention", "uniform"), "gat", "uniform"),
     (("--frozen-attention",), "gat", "frozen"),
+    (("--attention", "gatv2"), "gatv2", "learned"),  # issue 13's spelling of --layer gatv2
+    (("--attention", "gatv2", "--frozen-attention"), "gatv2", "frozen"),
 ])  # fmt: skip
 def test_train_kinds_of_attention(cora, flags, layer, attention):
     proc = run("train", "--max-epochs", "3", *flags, "--json")
@@ -179,4 +188,145 @@ def test_bench_json(cora):
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report["speed"]["ratio"] > 0 and report["speed"]["epochs_timed"] == 3
-    assert report["accuracy"]["Cora"]["paper_mean"] == 83.0
+    accuracy = report["accuracy"]["Cora"]  # fractions, as in every JSON output
+    assert (accuracy["paper_mean"], accuracy["paper_std"]) == (0.83, 0.007)
+    assert 0 < accuracy["mean"] <= 1 and accuracy["test_accs"] == [accuracy["mean"]]
+    assert round(accuracy["mean"], 4) == accuracy["mean"]
+
+
+def test_bench_lessons_json_holds_fractions(cora):
+    from gat_viz.lessons import Lessons
+
+    proc = run("bench", "--variants", "uniform", "--seeds", "1", "--json")
+    assert proc.returncode == 0, proc.stderr
+    table = json.loads(proc.stdout)
+    row, run_ = table["rows"]["Cora"]["uniform"], table["rows"]["Cora"]["uniform"]["runs"][0]
+    assert table["version"] == 2 and 0 < run_["test_acc"] <= 1 and 0 < run_["val_acc"] <= 1
+    assert round(run_["test_acc"], 4) == run_["test_acc"] == row["test_acc_mean"]
+    assert Lessons(table).row("Cora", "uniform").mean == pytest.approx(run_["test_acc"] * 100)  # read in %
+
+
+# Each refused before any work: nothing is trained, timed or even loaded. `{tmp}` is a fresh folder
+# holding a regular file `file`.
+REFUSED = [
+    (["train", "--hidden", "100000"], "argument --hidden: must be from 1 to 1024, got '100000'"),
+    (["train", "--heads", "65"], "argument --heads: must be from 1 to 64"),
+    (["train", "--out-heads", "1000"], "argument --out-heads: must be from 1 to 64"),
+    (["train", "--seed", "99999999999"], "argument --seed: at most 10000000"),
+    (["train", "--out", ""], "--out: empty path"),
+    (["train", "--out", "/proc/x.safetensors"], "--out /proc/x.safetensors: cannot write in /proc"),
+    (["train", "--out", "{tmp}/file/x.safetensors"], "--out {tmp}/file/x.safetensors: {tmp}/file is a file"),
+    (["train", "--out", "{tmp}/file/deeper/"], "{tmp}/file is a file, not a folder"),
+    (["train", "--out", "/dev/null"], "--out /dev/null: exists and is not a regular file"),
+    (["train", "--attention", "gatv2", "--layer", "gat"], "--attention gatv2 picks the layer"),
+    (["train", "--frozen-attention", "--attention", "uniform"], "--frozen-attention contradicts"),
+    (["bench", "--datasets", "Foo"], "--datasets: unknown dataset 'Foo'"),
+    (["bench", "--seeds", "1", "--datasets", "Cora,Foo"], "unknown dataset 'Foo'"),
+    (["bench", "--out", "x.json"], "--out does nothing here: it writes the lessons table"),
+    (["bench", "--datasets", "CiteSeer"], "--datasets does nothing here"),
+    (["bench", "--no-speed"], "--no-speed leaves nothing to measure"),
+    (["bench", "--no-speed", "--seeds", "1", "--layer", "gatv2"], "--layer does nothing here"),
+    (["bench", "--seeds", "1", "--no-speed", "--rounds", "2"], "--rounds does nothing here"),
+    (["bench", "--why", "--layer", "gatv2"], "--layer does nothing with --why"),
+    (["bench", "--why", "--seeds", "3"], "--seeds does nothing with --why"),
+    (["bench", "--why", "--epochs", "3"], "--epochs does nothing with --why"),
+    (
+        ["bench", "--variants", "gat", "--seeds", "1", "--epochs", "3"],
+        "--epochs does nothing with --variants",
+    ),
+    (["bench", "--variants", "gat", "--seeds", "1", "--why"], "--why does nothing with --variants"),
+    (["bench", "--variants", "gat"], "--variants needs --seeds N"),
+    (["bench", "--variants", ",", "--seeds", "1"], "--variants: name at least one variant"),
+    (["bench", "--variants", "gat", "--seeds", "1", "--out", "{tmp}/"], "--out {tmp}/: a folder"),
+    (["bench", "--variants", "gat", "--seeds", "1", "--out", "{tmp}/file/t.json"], "{tmp}/file is a file"),
+    (["bench", "--variants", "gat", "--seeds", "1", "--out", "/proc/t.json"], "cannot write in /proc"),
+    (["eval", "--checkpoint", "{tmp}"], "{tmp}: a folder, not a checkpoint file"),
+    (["eval", "--checkpoint", "/dev/null"], "/dev/null: not a regular file"),
+    (["eval", "--checkpoint", ""], "--checkpoint: empty path"),
+]
+
+
+@pytest.mark.parametrize("args, expected", REFUSED)
+def test_refused_before_any_work_with_one_line(args, expected, tmp_path, capsys, monkeypatch):
+    from gat_viz import bench, data
+    from gat_viz.cli import main
+
+    def work(*_a, **_k):
+        raise AssertionError("work started before the arguments were checked")
+
+    for module, name in ((data, "load_dataset"), (sys.modules["gat_viz.train"], "train"), (bench, "speed"),
+                         (bench, "accuracy"), (bench, "lessons_table"), (bench, "why_speed")):  # fmt: skip
+        monkeypatch.setattr(module, name, work)
+    (tmp_path / "file").write_text("a regular file")
+    code = main([a.format(tmp=tmp_path) for a in args])
+    err = capsys.readouterr().err
+    assert_one_line_error(subprocess.CompletedProcess(args, code, "", err))
+    assert expected.format(tmp=tmp_path) in err and "please report" not in err and ".tmp" not in err
+
+
+@pytest.mark.parametrize("args, datasets", [
+    ([], ["Cora"]),
+    (["--json", "--layer", "gatv2", "--epochs", "5", "--rounds", "1"], ["Cora"]),
+    (["--seeds", "2", "--datasets", "Cora,CiteSeer", "cora"], ["Cora", "CiteSeer"]),
+    (["--no-speed", "--seeds", "1", "--datasets", "citeseer"], ["CiteSeer"]),
+    (["--seeds", "0"], ["Cora"]),
+    (["--why", "--json"], ["Cora"]),
+    (["--variants", "gat,uniform", "--seeds", "2", "--datasets", "Cora", "--out", "t.json"], ["Cora"]),
+])  # fmt: skip
+def test_bench_flags_that_do_something_pass(args, datasets):
+    from gat_viz.cli import _check_bench_flags, build_parser
+
+    parsed = build_parser().parse_args(["bench", *args])
+    _check_bench_flags(parsed)
+    assert parsed.datasets == datasets
+
+
+def test_a_failed_save_names_the_path_given(tmp_path, capsys, monkeypatch, cora):
+    from gat_viz import checkpoint
+    from gat_viz.cli import main
+
+    def denied(path, _result):
+        raise PermissionError(13, "Permission denied", str(tmp_path / ".m.safetensors.x1y2.tmp"))
+
+    monkeypatch.setattr(checkpoint, "save_checkpoint", denied)
+    out = tmp_path / "m.safetensors"
+    code = main(["train", "--max-epochs", "1", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert_one_line_error(subprocess.CompletedProcess([], code, "", err))
+    assert f"--out {out}: could not write the checkpoint (Permission denied)" in err and ".tmp" not in err
+
+
+@pytest.mark.parametrize("value", ["file", "file/under"])
+def test_gat_viz_data_naming_a_file_says_so(tmp_path, value):
+    (tmp_path / "file").write_text("not a folder")
+    proc = run("train", "--dataset", "PubMed", env_extra={"GAT_VIZ_DATA": str(tmp_path / value)})
+    assert_one_line_error(proc)
+    assert f"GAT_VIZ_DATA={tmp_path / value}: {tmp_path / 'file'} is a file, not a folder" in proc.stderr
+    assert "offline" not in proc.stderr
+
+
+@pytest.mark.parametrize("args, code", [
+    (["train", "--help"], 0),  # argparse itself ignores a failed write of the help
+    (["eval", "--checkpoint", "assets/models/Cora-54ec4ecef696-seed0.safetensors", "--json"], 141),
+    (["eval", "--checkpoint", "assets/models/Cora-54ec4ecef696-seed0.safetensors"], 141),
+])  # fmt: skip
+def test_a_closed_output_pipe_ends_quietly(args, code):
+    """`... | head -1` once head has gone: no BrokenPipeError traceback, no error line."""
+    import os
+
+    read, write = os.pipe()
+    os.close(read)  # the reader has gone before we write
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "gat_viz", *args], stdout=write, stderr=subprocess.PIPE, text=True,
+            cwd=ROOT, timeout=120,
+        )  # fmt: skip
+    finally:
+        os.close(write)
+    assert proc.returncode == code and proc.stderr == "", proc.stderr
+
+
+def test_help_names_the_limits_and_the_attention_spellings():
+    text = " ".join(run("train", "--help").stdout.split())
+    assert "channels per head in layer 1, 1 to 1024" in text and "attention heads in layer 1, 1 to 64" in text
+    assert "heads in the output layer, 1 to 64" in text and "gat or gatv2 pick the layer" in text

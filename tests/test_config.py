@@ -92,3 +92,62 @@ def test_frozen_has_one_spelling():
     frozen = GATConfig().replace(learn_attention=False)
     assert frozen.attention == "frozen" and frozen.replace(learn_attention=True) == GATConfig()
     assert GATConfig(attention="uniform").replace(attention="learned") == GATConfig()
+
+
+@pytest.mark.parametrize(
+    "field, value, limit",
+    [("hidden", 1025, 1024), ("heads", 65, 64), ("out_heads", 65, 64), ("hidden", 10**9, 1024)],
+)
+def test_sizes_beyond_the_limits_are_refused(field, value, limit):
+    with pytest.raises(ValueError, match=rf"GATConfig\.{field}={value}: must be at most {limit}"):
+        GATConfig(**{field: value})
+    assert getattr(GATConfig(**{field: limit}), field) == limit
+
+
+def test_attention_gat_or_gatv2_names_the_layer():
+    """Issue 13's spelling: GATConfig(attention="gatv2") is GATConfig(layer="gatv2"), stored as such."""
+    v2 = GATConfig(attention="gatv2")
+    assert v2 == GATConfig(layer="gatv2")
+    assert (v2.layer, v2.attention, v2.learn_attention) == ("gatv2", "learned", True)
+    assert GATConfig(attention="gat") == GATConfig()
+    assert v2.to_dict() == GATConfig(layer="gatv2").to_dict() and v2.key() == GATConfig(layer="gatv2").key()
+    assert GATConfig(attention="gatv2", layer="gatv2") == v2
+    assert GATConfig(attention="gatv2", learn_attention=False) == GATConfig(layer="gatv2", attention="frozen")
+    assert GATConfig.from_dict({**GATConfig().to_dict(), "attention": "gatv2"}) == v2
+    assert GATConfig().replace(attention="gatv2") == v2
+    assert GATConfig(attention="uniform").replace(attention="gatv2") == v2
+    assert v2.replace(attention="gat") == GATConfig()
+    with pytest.raises(ValueError, match=r"GATConfig\.attention='gat': picks layer='gat', but layer='gatv2'"):
+        GATConfig(layer="gatv2", attention="gat")
+
+
+def _shipped_models():
+    """(dataset, key in the file name, config stored in the file) of every model in assets/models,
+    read from the safetensors header (8-byte length, then JSON) without torch."""
+    import json
+    import struct
+
+    from gat_viz.data import assets_dir
+
+    out = []
+    for path in sorted((assets_dir() / "models").glob("*.safetensors")):
+        dataset, key, _seed = path.stem.split("-")
+        with path.open("rb") as f:
+            header = json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))
+        out.append((dataset, key, json.loads(header["__metadata__"]["gat_viz"])["config"]))
+    return out
+
+
+def test_the_shipped_models_keep_their_keys():
+    """The shipped files are named by `key()`: a config whose key moved would no longer find them."""
+    shipped = {(dataset, key) for dataset, key, _ in _shipped_models()}
+    assert shipped == {("CiteSeer", "54ec4ecef696"), ("Cora", "54ec4ecef696"), ("Cora", "20be78399ed6")}
+    for _dataset, key, config in _shipped_models():
+        assert GATConfig.from_dict(config).key() == key
+    assert GATConfig().key() == "54ec4ecef696"
+    for gatv2 in (
+        GATConfig(layer="gatv2"),
+        GATConfig(attention="gatv2"),
+        GATConfig().replace(attention="gatv2"),
+    ):
+        assert gatv2.key() == "20be78399ed6"

@@ -12,9 +12,11 @@ import torch
 from gat_viz import data as data_module
 from gat_viz.data import (
     DatasetUnavailable,
+    Graph,
     data_root,
     fingerprint,
     load_dataset,
+    normalize_features,
     raw_files,
     shipped_data_dir,
     shipped_file,
@@ -52,11 +54,13 @@ def test_shipped_graph_is_what_pyg_planetoid_loads(name, tmp_path, monkeypatch):
     shutil.copytree(data_root() / name / "raw", tmp_path / name / "raw")
     ref = Planetoid(str(tmp_path), name, transform=NormalizeFeatures())[0]
     monkeypatch.delenv("GAT_VIZ_DATA")
-    shipped = load_dataset(name)
+    shipped, raw = load_dataset(name), load_dataset(name, root=tmp_path)
     for key in KEYS:
-        ours, theirs = getattr(shipped, key), getattr(ref, key)
-        assert ours.dtype == theirs.dtype and torch.equal(ours, theirs), key
-    assert shipped.fingerprint == load_dataset(name, root=tmp_path).fingerprint  # the raw route
+        for ours in (shipped, raw):
+            mine, theirs = getattr(ours, key), getattr(ref, key)
+            assert mine.dtype == theirs.dtype and torch.equal(mine, theirs), key
+    assert type(shipped) is type(raw) is Graph  # one type downstream, whichever the route
+    assert shipped.fingerprint == raw.fingerprint and shipped.class_names == raw.class_names
 
 
 def test_shipped_files_are_small_and_hold_the_split_and_names():
@@ -258,3 +262,38 @@ def test_fingerprint_changes_with_the_graph(cora):
     changed = cora.clone()
     changed.edge_index = changed.edge_index[:, 1:]
     assert fingerprint(changed) != cora.fingerprint
+
+
+def test_normalize_features_is_pygs_bit_for_bit():
+    from torch_geometric.data import Data
+    from torch_geometric.transforms import NormalizeFeatures
+
+    g = torch.Generator().manual_seed(0)
+    binary = (torch.rand(50, 30, generator=g) < 0.1).float()
+    binary[3] = 0  # a paper without words
+    for x in (binary, torch.randn(50, 30, generator=g), torch.rand(4, 7, generator=g) * 1e-3):
+        ref = NormalizeFeatures()(Data(x=x.clone())).x
+        ours = normalize_features(x)
+        assert ours.dtype == ref.dtype and torch.equal(ours, ref)
+    assert not torch.equal(binary, normalize_features(binary))  # a new tensor; the input is kept
+    assert normalize_features(binary)[3].sum() == 0
+
+
+def test_graph_reads_like_pyg_data_and_converts_to_it(cora):
+    from torch_geometric.data import Data
+
+    assert (cora.num_nodes, cora.num_features, cora.num_edges, cora.num_classes) == (2708, 1433, 10556, 7)
+    assert repr(cora) == "Graph(Cora: 2708 nodes, 10556 edges, 1433 features, 7 classes)"
+    pyg = cora.to_pyg()
+    assert isinstance(pyg, Data) and pyg.num_nodes == 2708 and pyg.num_edges == 10556
+    for key in KEYS:
+        assert getattr(pyg, key) is getattr(cora, key), key  # shared, not copied
+    assert (pyg.name, pyg.class_names, pyg.fingerprint) == ("Cora", cora.class_names, cora.fingerprint)
+    copy = cora.clone()
+    for key in KEYS:
+        ours, theirs = getattr(copy, key), getattr(cora, key)
+        assert torch.equal(ours, theirs) and ours.data_ptr() != theirs.data_ptr(), key
+    copy.x[0, 0] = 5.0
+    copy.class_names.append("Extra")
+    assert cora.x[0, 0] != 5.0 and len(cora.class_names) == 7
+    assert copy.fingerprint == cora.fingerprint and copy.name == "Cora"

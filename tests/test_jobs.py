@@ -4,6 +4,7 @@ import time
 
 from gat_viz.cache import ModelCache
 from gat_viz.config import GATConfig
+from gat_viz.train import train
 from gat_viz.ui.jobs import ModelStore, max_trainings
 
 SMALL = GATConfig(max_epochs=8)
@@ -14,6 +15,13 @@ def wait(job, timeout=120):
     while job.running and time.monotonic() < deadline:
         time.sleep(0.05)
     return job
+
+
+def until(condition, timeout=60):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
 
 
 def test_shipped_model_loads_without_training(cora):
@@ -145,3 +153,47 @@ def test_a_crashed_worker_is_reported_and_the_next_request_works(cora, tmp_path)
     assert wait(job).state == "failed" and "stopped unexpectedly" in job.error
     again = wait(store.start(("Cora", SMALL.replace(dropout=0.4), 0), cora))
     assert again.state == "done"
+
+
+def test_a_setting_another_process_trains_is_loaded_not_trained(cora, tmp_path):
+    """Another server process sharing the cache holds the setting's lock (a second claim in this
+    process stands in for it: flock locks open files). The job gives its turn back, so another
+    setting trains meanwhile, and loads the other's file when it appears."""
+    other = ModelCache(tmp_path, shipped=None)
+    key = ("Cora", SMALL.replace(dropout=0.65), 0)
+    claim = other.claim(*key)
+    store = ModelStore(ModelCache(tmp_path, shipped=None), max_trainings=1)
+    job = store.start(key, cora)
+    until(lambda: job.state == "elsewhere")
+    assert job.running and store.queue(job) == (0, 0)
+    assert wait(store.start(("Cora", SMALL.replace(dropout=0.7), 0), cora)).state == "done"
+    result = train(cora, key[1])
+    other.put(result)
+    claim.release()
+    assert wait(job).state == "done" and job.history == []  # nothing trained here
+    loaded = store.get(key, cora)
+    assert "another server process" in loaded.source and loaded.result.test_acc == result.test_acc
+
+
+def test_when_the_other_process_gives_up_the_job_trains_it(cora, tmp_path):
+    """The lock's holder lets go without a file (it crashed, or its users left): the job goes
+    back into line and trains the setting itself."""
+    key = ("Cora", SMALL.replace(dropout=0.75), 0)
+    claim = ModelCache(tmp_path, shipped=None).claim(*key)
+    store = ModelStore(ModelCache(tmp_path, shipped=None), max_trainings=1)
+    job = store.start(key, cora)
+    until(lambda: job.state == "elsewhere")
+    claim.release()
+    assert wait(job).state == "done" and job.epoch == 8
+    assert ModelCache(tmp_path, shipped=None).get(cora, key[1], 0) is not None
+
+
+def test_a_job_waiting_for_another_process_is_dropped_when_nobody_wants_it(cora, tmp_path):
+    key = ("Cora", SMALL.replace(dropout=0.8), 0)
+    claim = ModelCache(tmp_path, shipped=None).claim(*key)
+    store = ModelStore(ModelCache(tmp_path, shipped=None))
+    job = store.start(key, cora, who="a")
+    until(lambda: job.state == "elsewhere")
+    store.release(key, "a")
+    assert wait(job).state == "dropped"
+    claim.release()

@@ -1,11 +1,25 @@
-"""GATLayer against the reference, torch_geometric.nn.GATConv, after a weight copy."""
+"""GATLayer against the reference, torch_geometric.nn.GATConv, after a weight copy; the PyG
+utilities `gat_viz.layers` writes in torch against PyG's own."""
+
+import itertools
+import math
 
 import pytest
 import torch
 from torch_geometric.nn import GATConv
 from torch_geometric.utils import scatter
 
-from gat_viz.layers import AttentionGraph, GATLayer
+from gat_viz.layers import (
+    AttentionGraph,
+    GATLayer,
+    add_self_loops,
+    glorot,
+    k_hop_subgraph,
+    remove_self_loops,
+    replace_self_loops,
+    softmax,
+    zeros,
+)
 from gat_viz.sparse import SparseFeatures
 
 ATOL = 1e-5
@@ -165,3 +179,105 @@ def test_cora_layer_matches_gatconv(cora):
     ref_out, (ref_ei, ref_alpha) = ref(cora.x, cora.edge_index, return_attention_weights=True)
     assert torch.equal(ei, ref_ei)
     assert torch.allclose(alpha, ref_alpha, atol=ATOL) and torch.allclose(out, ref_out, atol=ATOL)
+
+
+# --- the PyG utilities written in torch (gat_viz.layers), against PyG's own --------------------
+
+
+def _edge_attrs(e):
+    g = torch.Generator().manual_seed(3)
+    return [torch.randn(e, generator=g), torch.randn(e, 3, generator=g)]  # (E,) and (E, D)
+
+
+@pytest.mark.parametrize("fill_value", [None, 2.5, 3, torch.tensor([0.5, -1.0, 2.0]), "add", "sum", "mean",
+                                        "min", "max", "mul"])  # fmt: skip
+def test_self_loops_are_pygs_on_a_graph_with_loops_duplicates_and_an_isolated_node(tiny_graph, fill_value):
+    from torch_geometric.utils import add_self_loops as pyg_add
+    from torch_geometric.utils import remove_self_loops as pyg_remove
+
+    _, edge_index = tiny_graph  # loops 2→2 and 3→3, 0→1 twice, node 5 isolated
+    for attr in _edge_attrs(edge_index.size(1)):
+        if isinstance(fill_value, torch.Tensor) and attr.dim() == 1:
+            continue  # a (3,) fill goes with (E, 3) attributes
+        got, want = remove_self_loops(edge_index, attr), pyg_remove(edge_index, attr)
+        assert torch.equal(got[0], want[0]) and torch.equal(got[1], want[1])
+        for n in (6, None):  # None: the largest index + 1 (5 here, the isolated node is missed)
+            got = add_self_loops(edge_index, attr, fill_value=fill_value, num_nodes=n)
+            want = pyg_add(edge_index, attr, fill_value=fill_value, num_nodes=n)
+            assert torch.equal(got[0], want[0])  # input order kept, existing loops too, then 0..N-1
+            assert got[1].dtype == want[1].dtype and torch.equal(got[1], want[1]), (fill_value, n)
+    got, want = add_self_loops(edge_index, num_nodes=6), pyg_add(edge_index, num_nodes=6)
+    assert torch.equal(got[0], want[0]) and got[1] is None and want[1] is None
+    assert got[0].size(1) == edge_index.size(1) + 6
+    assert torch.equal(replace_self_loops(edge_index, 6), pyg_add(pyg_remove(edge_index)[0], num_nodes=6)[0])
+    empty = torch.empty(2, 0, dtype=torch.long)
+    assert torch.equal(add_self_loops(empty, num_nodes=3)[0], pyg_add(empty, num_nodes=3)[0])
+
+
+def test_softmax_is_pygs_values_and_gradients():
+    from torch_geometric.utils import softmax as pyg_softmax
+
+    g = torch.Generator().manual_seed(0)
+    index = torch.tensor([3, 0, 3, 1, 3, 0, 1, 1, 4])  # node 2 receives nothing
+    for shape in ((9,), (9, 3)):
+        scores = (torch.randn(*shape, generator=g) * 30).requires_grad_()  # large: needs the max shift
+        ref_scores = scores.detach().clone().requires_grad_()
+        ours, ref = softmax(scores, index, num_nodes=5), pyg_softmax(ref_scores, index, num_nodes=5)
+        assert torch.equal(ours, ref)
+        weights = torch.randn(*shape, generator=g)
+        (ours * weights).sum().backward()
+        (ref * weights).sum().backward()
+        assert torch.allclose(scores.grad, ref_scores.grad, atol=1e-6)
+    assert torch.equal(softmax(scores, index), pyg_softmax(scores, index))  # N from the index
+
+
+@pytest.mark.parametrize("shape", [(8, 5), (1, 8, 4), (64, 1433)])
+def test_glorot_draws_what_pyg_draws(shape):
+    from torch_geometric.nn.inits import glorot as pyg_glorot
+    from torch_geometric.nn.inits import zeros as pyg_zeros
+
+    ours, ref = torch.empty(shape), torch.empty(shape)
+    torch.manual_seed(7)
+    glorot(ours)
+    torch.manual_seed(7)
+    pyg_glorot(ref)
+    assert torch.equal(ours, ref)  # the same bound and the same draws
+    bound = math.sqrt(6.0 / (shape[-2] + shape[-1]))
+    assert float(ours.abs().max()) <= bound and float(ours.abs().max()) > 0.9 * bound
+    zeros(ours)
+    pyg_zeros(ref)
+    assert torch.equal(ours, ref) and not ours.any()
+    zeros(None)  # no bias: nothing to do, as PyG
+
+
+def test_a_new_layer_starts_where_gatconv_would_from_the_same_draws():
+    """reset_parameters: W, a_src, a_dst by Glorot in GATConv's order, the bias 0."""
+    from torch_geometric.nn.inits import glorot as pyg_glorot
+
+    torch.manual_seed(0)
+    layer = GATLayer(7, 4, heads=3)
+    torch.manual_seed(1)
+    layer.reset_parameters()
+    expected = {name: torch.empty_like(p) for name, p in layer.named_parameters()}
+    torch.manual_seed(1)
+    for name in ("lin.weight", "att_src", "att_dst"):
+        pyg_glorot(expected[name])
+    expected["bias"].zero_()
+    for name, p in layer.named_parameters():
+        assert torch.equal(p, expected[name]), name
+
+
+def test_k_hop_subgraph_is_pygs(tiny_graph, cora):
+    from torch_geometric.utils import k_hop_subgraph as pyg_k_hop
+
+    _, edge_index = tiny_graph
+    cases = itertools.product((0, 5, [1, 4], torch.tensor([3])), (1, 2, 3), (False, True))
+    for node, hops, relabel in cases:
+        got = k_hop_subgraph(node, hops, edge_index, relabel_nodes=relabel, num_nodes=6)
+        want = pyg_k_hop(node, hops, edge_index, relabel_nodes=relabel, num_nodes=6)
+        for a, b in zip(got, want):
+            assert torch.equal(a, b), (node, hops, relabel)
+    for node in (1358, 0):  # a hub and an ordinary paper
+        got = k_hop_subgraph(node, 2, cora.edge_index, relabel_nodes=True, num_nodes=cora.num_nodes)
+        want = pyg_k_hop(node, 2, cora.edge_index, relabel_nodes=True, num_nodes=cora.num_nodes)
+        assert all(torch.equal(a, b) for a, b in zip(got, want))

@@ -113,3 +113,20 @@ def test_gatv2_trains_and_matches_its_twin(cora):
     model = result.model
     twin = model.to_pyg().eval()
     assert torch.allclose(model(cora.x, cora.edge_index), twin(cora.x, cora.edge_index), atol=ATOL)
+
+
+def test_a_new_layer_starts_where_gatv2conv_would_from_the_same_draws():
+    """reset_parameters: W_l, W_r and a by Glorot in GATv2Conv's order (gat_viz.layers.glorot, whose
+    draws tests/test_layers.py compares with PyG's), every bias 0."""
+    from torch_geometric.nn.inits import glorot as pyg_glorot
+
+    torch.manual_seed(0)
+    layer = GATv2Layer(7, 4, heads=3)
+    torch.manual_seed(1)
+    layer.reset_parameters()
+    expected = {name: torch.zeros_like(p) for name, p in layer.named_parameters()}
+    torch.manual_seed(1)
+    for name in ("lin_l.weight", "lin_r.weight", "att"):
+        pyg_glorot(expected[name])
+    for name, p in layer.named_parameters():
+        assert torch.equal(p, expected[name]), name

@@ -4,6 +4,7 @@ import pytest
 from gat_viz import edges
 from gat_viz.data import split_of
 from gat_viz.explore import computation_view, inspect, model_outputs, node_view
+from gat_viz.i18n import class_name
 from gat_viz.plotting import (
     CLASS_COLOURS,
     COLOUR_BY,
@@ -56,7 +57,7 @@ def test_figure_has_every_node_and_edge_once(setup, colour_by, relative):
     if colour_by == "correct / wrong":
         assert legend <= {"correct", "wrong"}
     else:
-        assert legend <= set(cora.class_names)
+        assert legend <= {class_name(n) for n in cora.class_names}  # "Neural Networks", as shown
 
 
 @pytest.mark.parametrize("node, hops, layer, head", [(1358, 1, 1, 0), (0, 2, 0, "mean"), (1701, 1, 0, 3)])
@@ -107,7 +108,7 @@ def test_probability_figure(setup):
     out, cora, _ = setup
     insp = inspect(out, cora, 5, 1)
     fig = probability_figure(insp, cora.class_names)
-    assert list(fig.data[0].y) == cora.class_names
+    assert list(fig.data[0].y) == [class_name(n) for n in cora.class_names]
     assert np.isclose(sum(fig.data[0].x), 1, atol=1e-5)
 
 

@@ -1,43 +1,19 @@
-import pytest
-
-from gat_viz.ui.state import centre, check_dataset, check_view, head_options, node_input_changed
-
-
-@pytest.mark.parametrize(
-    "params, kept",
-    [
-        ({"node": "5"}, {"node": "5"}),
-        ({"node": "abc"}, {}),
-        ({"node": "99999"}, {}),
-        ({"node": "-3"}, {}),
-        ({"node": "2.5"}, {}),
-        ({"node": "1" * 400}, {}),
-        ({"layer": "9"}, {}),
-        ({"hops": "3", "node": "4"}, {"node": "4"}),
-        ({"head": "5", "layer": "2"}, {"layer": "2"}),
-        ({"head": "5"}, {"head": "5"}),
-        ({"head": "<script>alert(1)</script>"}, {}),
-    ],
-)
-def test_bad_values_are_removed_with_a_notice(params, kept):
-    removed = set(params) - set(kept)
-    params = dict(params)
-    notes = check_view(params, 2708, [8, 1])
-    assert params == kept
-    assert len(notes) == len(removed)  # one notice per value dropped
-    for note in notes:
-        assert not set(note) & set("<>[]`!*_#|{}\\")  # nothing that markdown or HTML would act on
+from gat_viz import i18n
+from gat_viz.ui.state import centre, defaults, node_input_changed, open_link
 
 
-def test_unknown_dataset():
-    params = {"dataset": "Reddit<b>"}
-    notes = check_dataset(params)
-    assert params == {} and "Reddit" in notes[0] and "<" not in notes[0]
-    assert check_dataset({"dataset": "CiteSeer"}) == []
-
-
-def test_head_options():
-    assert head_options(2) == ["mean", "max", "1", "2"]
+def test_a_link_opens_once_with_a_chapter_under_its_values():
+    state = {}
+    open_link(state, {"chapter": "6", "heads": "4", "slope": "0.23"}, "zh-CN")
+    assert state["chapter"] == 6 and state["kind"] == "gatv2"  # the chapter's model
+    assert state["heads"] == 4 and state["slope"] == 0.25  # the link's own values on top
+    assert state["lang"] == "zh"  # from the browser's locale
+    assert i18n.current() == "en"  # the page sets its language; opening a link does not leak one
+    assert len(state["link_notes"]) == 1 and state["link_check"]
+    open_link(state, {"heads": "2"}, "en")  # later runs of the session: the link is not read again
+    assert state["heads"] == 4
+    defaults(state)
+    assert state["hops"] == "2" and state["dropout"] == 0.6
 
 
 def test_a_poll_cannot_change_the_node_but_the_user_can():

@@ -178,3 +178,40 @@ def test_the_progress_bar_replays_the_stopping_rule(cora):
     assert result.stopped == "early stopping"
     assert since_improvement(result.history) == 20
     assert since_improvement(result.history[: result.best_epoch]) == 0
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"seed": -1}, ValueError, r"seed must be in \[0, 2\*\*64\).*got -1"),
+        ({"seed": 2**64}, ValueError, r"seed must be in \[0, 2\*\*64\).*got 18446744073709551616"),
+        ({"seed": 1.5}, TypeError, "seed must be an integer, not float"),
+        ({"seed": True}, TypeError, "seed must be an integer, not bool"),
+        ({"seed": "0"}, TypeError, "seed must be an integer, not str"),
+        (
+            {"config": {"heads": 4}},
+            TypeError,
+            r"config must be a GATConfig, not dict: write GATConfig\(heads=4",
+        ),
+        ({"config": {}}, TypeError, "config must be a GATConfig, not dict"),
+    ],
+)
+def test_bad_arguments_are_refused_with_a_sentence(cora, monkeypatch, kwargs, error, message):
+    import sys
+
+    train_module = sys.modules["gat_viz.train"]  # `gat_viz.train` is also the function's name
+
+    def no_model(*_a, **_k):
+        raise AssertionError("a model was built before the arguments were checked")
+
+    monkeypatch.setattr(train_module, "GAT", no_model)
+    with pytest.raises(error, match=message):
+        train(cora, **kwargs)
+
+
+def test_every_64_bit_seed_is_accepted(cora):
+    import numpy as np
+
+    assert train(cora, GATConfig(max_epochs=1), seed=2**64 - 1).seed == 2**64 - 1
+    seed = train(cora, GATConfig(max_epochs=1), seed=np.int64(5)).seed
+    assert seed == 5 and type(seed) is int

@@ -15,6 +15,7 @@ from gat_viz import explain
 from gat_viz.cache import ASSETS, entry_name
 from gat_viz.checkpoint import load_checkpoint
 from gat_viz.config import GATConfig
+from gat_viz.i18n import class_name
 from gat_viz.ui import errors, why
 
 APP = Path(__file__).parent / "apps" / "why_app.py"
@@ -145,7 +146,7 @@ def test_pages_run_and_the_explainers_run_on_request(shipped, cora, monkeypatch)
     at.session_state[errors.CELL] = (2, 6)
     at.run()
     assert not at.exception, at.exception
-    names = cora.class_names
+    names = [class_name(n) for n in cora.class_names]  # as shown: "Neural Networks"
     captions = " ".join(c.value for c in at.caption)
     assert f"True {names[2]}, predicted {names[6]}:" in captions
     assert np.isfinite(fixed)

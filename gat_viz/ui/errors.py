@@ -13,46 +13,58 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import streamlit as st
-from torch_geometric.data import Data
 
 from gat_viz import explain
+from gat_viz.data import Graph as Data
+from gat_viz.i18n import N_, _, class_name
 from gat_viz.ui.jobs import Loaded
 from gat_viz.why_plots import confusion_figure, picked_cell
 
 CELL = "errors-cell"  # session key: the (true, predicted) cell that filters the table
 
+# The table's column headers as shown (translated where shown; the keys of `column_config` too).
+NODE, TRUE, PREDICTED = N_("node"), N_("true class"), N_("predicted")
+CONFIDENCE, MARGIN, IN_DEGREE = N_("confidence"), N_("margin"), N_("in-degree")
+SAME_LABEL = N_("neighbours with the true label")
+ONE_EDGE, UNIFORM = N_("one edge flips it"), N_("uniform attention flips it")
+
 
 def headline(fixed: int, broken: int, total: int) -> str:
-    return (
-        f"Compared with uniform attention, learned attention fixes {fixed:,} and breaks {broken:,} "
-        f"of the {total:,} test predictions."
-    )
+    return _(
+        "Compared with uniform attention, learned attention fixes {fixed:,} and breaks {broken:,} "
+        "of the {total:,} test predictions."
+    ).format(fixed=fixed, broken=broken, total=total)
 
 
 def summary(table: pd.DataFrame, total: int) -> str:
     wrong = len(table)
     one_edge = int((table["fix_edge"] >= 0).sum())
     uniform = int(table["uniform_fixes"].sum())
-    return (
-        f"The model gets {wrong:,} of the {total:,} test nodes wrong ({(total - wrong) / max(total, 1):.1%} "
-        f"right). For {one_edge:,} of them, removing one neighbour's edges makes the prediction right; "
-        f"uniform attention makes {uniform:,} of them right."
+    first = _("The model gets {wrong:,} of the {total:,} test nodes wrong ({right:.1%} right).").format(
+        wrong=wrong, total=total, right=(total - wrong) / max(total, 1)
     )
+    second = _(
+        "For {one_edge:,} of them, removing one neighbour's edges makes the prediction right; "
+        "uniform attention makes {uniform:,} of them right."
+    ).format(one_edge=one_edge, uniform=uniform)
+    return f"{first} {second}"
 
 
 def display_table(table: pd.DataFrame) -> pd.DataFrame:
     """The columns the user sees, in words."""
     return pd.DataFrame(
         {
-            "node": table["node"],
-            "true class": table["true"],
-            "predicted": table["predicted"],
-            "confidence": 100 * table["confidence"],
-            "margin": table["margin"],
-            "in-degree": table["in_degree"],
-            "neighbours with the true label": 100 * table["same_label_share"],
-            "one edge flips it": [f"without node {j}" if j >= 0 else "" for j in table["fix_edge"]],
-            "uniform attention flips it": table["uniform_fixes"],
+            _(NODE): table["node"],
+            _(TRUE): [class_name(n) for n in table["true"]],
+            _(PREDICTED): [class_name(n) for n in table["predicted"]],
+            _(CONFIDENCE): 100 * table["confidence"],
+            _(MARGIN): table["margin"],
+            _(IN_DEGREE): table["in_degree"],
+            _(SAME_LABEL): 100 * table["same_label_share"],
+            _(ONE_EDGE): [
+                _("without node {node}").format(node=j) if j >= 0 else "" for j in table["fix_edge"]
+            ],
+            _(UNIFORM): table["uniform_fixes"],
         }
     )
 
@@ -80,26 +92,34 @@ def view(data: Data, loaded: Loaded, on_pick: Callable[[int], None]) -> None:
         r = loaded.result
         chart = f"errors-confusion-{data.name}-{r.config.key()}-{r.seed}-{cell}"
         st.plotly_chart(
-            confusion_figure(matrix, names, picked=cell),
+            confusion_figure(matrix, [class_name(n) for n in names], picked=cell),
             key=chart,
             on_select=functools.partial(_on_cell, chart),
             selection_mode="points",
             config={"displaylogo": False},
         )
         if cell is not None:
-            st.button("Show every misclassified node", on_click=_clear_cell, icon=":material/filter_alt_off:")
+            st.button(
+                _("Show every misclassified node"), on_click=_clear_cell, icon=":material/filter_alt_off:"
+            )
     with right:
         shown = table
         if cell is not None:
             t, p = cell
             shown = table[(table["true"] == names[t]) & (table["predicted"] == names[p])]
+            true, predicted = class_name(names[t]), class_name(names[p])
             if t == p:
                 st.caption(
-                    f"True {names[t]}, predicted {names[p]}: {int(matrix[t, p])} correct predictions, "
-                    "so no row here."
+                    _(
+                        "True {true}, predicted {predicted}: {count} correct predictions, so no row here."
+                    ).format(true=true, predicted=predicted, count=int(matrix[t, p]))
                 )
             else:
-                st.caption(f"True {names[t]}, predicted {names[p]}: {len(shown)} nodes.")
+                st.caption(
+                    _("True {true}, predicted {predicted}: {count} nodes.").format(
+                        true=true, predicted=predicted, count=len(shown)
+                    )
+                )
         shown = shown.reset_index(drop=True)
         key = f"errors-table-{cell}"
         st.dataframe(
@@ -109,24 +129,27 @@ def view(data: Data, loaded: Loaded, on_pick: Callable[[int], None]) -> None:
             on_select=functools.partial(_on_row, key, tuple(int(n) for n in shown["node"]), on_pick),
             selection_mode="single-row",
             column_config={
-                "confidence": st.column_config.NumberColumn(format="%.0f%%", help="p(predicted class)"),
-                "margin": st.column_config.NumberColumn(
-                    format="%.3f", help="p(predicted class) − p(true class)"
+                _(CONFIDENCE): st.column_config.NumberColumn(format="%.0f%%", help=_("p(predicted class)")),
+                _(MARGIN): st.column_config.NumberColumn(
+                    format="%.3f", help=_("p(predicted class) − p(true class)")
                 ),
-                "in-degree": st.column_config.NumberColumn(help="incoming edges, self loop included"),
-                "neighbours with the true label": st.column_config.NumberColumn(
-                    format="%.0f%%", help="share of the node's neighbours (self excluded) with its true label"
+                _(IN_DEGREE): st.column_config.NumberColumn(help=_("incoming edges, self loop included")),
+                _(SAME_LABEL): st.column_config.NumberColumn(
+                    format="%.0f%%",
+                    help=_("share of the node's neighbours (self excluded) with its true label"),
                 ),
-                "one edge flips it": st.column_config.TextColumn(
-                    help="The neighbour whose removal alone makes the prediction right (the one "
-                    "that gives the true class the highest probability)."
+                _(ONE_EDGE): st.column_config.TextColumn(
+                    help=_(
+                        "The neighbour whose removal alone makes the prediction right (the one "
+                        "that gives the true class the highest probability)."
+                    )
                 ),
-                "uniform attention flips it": st.column_config.CheckboxColumn(
-                    help="With α = 1/in-degree in both layers the prediction is right."
+                _(UNIFORM): st.column_config.CheckboxColumn(
+                    help=_("With α = 1/in-degree in both layers the prediction is right.")
                 ),
             },
         )
-        st.caption("Tick a row's box (left edge) to centre that node; click a column header to sort.")
+        st.caption(_("Tick a row's box (left edge) to centre that node; click a column header to sort."))
 
 
 def _on_cell(chart: str) -> None:

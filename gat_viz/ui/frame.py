@@ -7,7 +7,11 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-TITLE = "GAT Attention Explorer"
+from gat_viz import i18n
+from gat_viz.i18n import N_, _
+from gat_viz.ui import state
+
+TITLE = N_("GAT Attention Explorer")
 # A compact page, so that the graph fits a 1280×720 projector without scrolling: less padding
 # above the first element and between elements.
 COMPACT_CSS = """<style>
@@ -23,12 +27,34 @@ COMPACT_CSS = """<style>
 </style>"""
 
 
+# Presenter mode (`?present=1`): a projector at the back of a room. Larger text and controls;
+# the sidebar starts collapsed. The layout is the same, so the graph still fits 1280×720.
+PRESENT_CSS = """<style>
+.block-container, [data-testid="stMainBlockContainer"] {padding-top: 3.6rem;}
+[data-testid="stMainBlockContainer"] {font-size: 1.12rem;}
+[data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] p {
+  font-size: 1.12rem; line-height: 1.45;
+}
+[data-testid="stMainBlockContainer"] [data-testid="stCaptionContainer"] p {font-size: 0.98rem;}
+.st-key-chapter_card h5 {font-size: 1.5rem;}
+</style>"""
+
+
 def start() -> DeltaGenerator:
     """Draw the frame; returns the model line's slot, which says "loading" until the page
-    replaces it with the model in use."""
-    st.set_page_config(page_title=TITLE, page_icon=":material/hub:", layout="wide")
-    st.html(COMPACT_CSS)
-    st.markdown(f"#### {TITLE}")
+    replaces it with the model in use. The link is read first: it names the language and
+    whether to present."""
+    session = st.session_state
+    state.open_link(session, st.query_params, st.context.locale)
+    state.defaults(session)
+    i18n.use(session["lang"])
+    present = bool(session.get("present"))
+    st.set_page_config(
+        page_title=_(TITLE), page_icon=":material/hub:", layout="wide",
+        initial_sidebar_state="collapsed" if present else "auto",
+    )  # fmt: skip
+    st.html(COMPACT_CSS + (PRESENT_CSS if present else ""))
+    st.markdown(f"#### {_(TITLE)}")
     slot = st.container(key="model_line").empty()
-    slot.caption(":material/hourglass_top: Loading the model…")
+    slot.caption(_(":material/hourglass_top: Loading the model…"))
     return slot

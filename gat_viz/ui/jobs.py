@@ -6,6 +6,12 @@ A job's thread waits for its turn, then hands the training to a worker process
 `st.*` call happens in a job thread: it only updates its `Job`, and a fragment in the page
 polls it. A job belongs to the sessions that want it: when the last one asks for another
 setting, a waiting job is dropped and a running one cancelled (`release`).
+
+Server processes that share a cache folder (replicas behind a load balancer) never train the
+same setting twice: a job whose turn comes takes the setting's lock (`ModelCache.claim`) before
+training. If another process holds it, the job gives its turn back and waits for that process's
+file ("elsewhere"); if that process lets go without one (it crashed or gave up), the job goes
+back to the head of the line and trains the setting itself.
 """
 
 from __future__ import annotations
@@ -20,12 +26,12 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from torch_geometric.data import Data
-
-from gat_viz.cache import ModelCache, entry_name
+from gat_viz.cache import POLL_S, ModelCache, entry_name
 from gat_viz.checkpoint import load_checkpoint
 from gat_viz.config import GATConfig
+from gat_viz.data import Graph as Data
 from gat_viz.explore import ModelOutputs, model_outputs
+from gat_viz.i18n import N_, _
 from gat_viz.train import EpochRecord, TrainingDiverged, TrainResult
 from gat_viz.workers import TrainingPool
 
@@ -53,9 +59,14 @@ def max_trainings(env: dict[str, str] | None = None) -> tuple[int, str]:
 class Loaded:
     result: TrainResult
     outputs: ModelOutputs
-    source: str  # "shipped", "disk cache" or "trained ..."
+    source: str  # "shipped", "disk cache" or "trained …": an N_ template, translated where shown
+    source_fields: dict = field(default_factory=dict)  # the template's {fields}
     views: OrderedDict = field(default_factory=OrderedDict, repr=False)  # see `cached`
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def source_text(self) -> str:
+        """Where this model came from, in the page's language."""
+        return _(self.source).format(**self.source_fields)
 
     def cached(self, key: tuple, make: Callable[[], T], limit: int = 256) -> T:
         """An LRU memo per model: node views and figures by (node, hops, layer, head, ...).
@@ -76,7 +87,9 @@ class Loaded:
 @dataclass
 class Job:
     key: Key
-    state: str = "waiting"  # waiting, training, done, failed, dropped (nobody wanted it any more)
+    # waiting (for a turn), training, elsewhere (another server process trains it: we wait for its
+    # file), done, failed, dropped (nobody wanted it any more)
+    state: str = "waiting"
     history: list[EpochRecord] = field(default_factory=list)
     error: str = ""
     wanted: set[str] = field(default_factory=set)  # the sessions waiting for it
@@ -88,8 +101,8 @@ class Job:
 
     @property
     def running(self) -> bool:
-        """Waiting for its turn or training: not over yet."""
-        return self.state in ("waiting", "training")
+        """Waiting for its turn, training, or waiting for another process's training: not over yet."""
+        return self.state in ("waiting", "training", "elsewhere")
 
 
 class ModelStore:
@@ -126,9 +139,8 @@ class ModelStore:
         if result is None:
             return None
         shipped = self.cache.shipped is not None and (self.cache.shipped / entry_name(*key)).is_file()
-        return self._keep(
-            key, Loaded(result, model_outputs(result.model, data), "shipped" if shipped else "disk cache")
-        )
+        source = N_("shipped") if shipped else N_("disk cache")
+        return self._keep(key, Loaded(result, model_outputs(result.model, data), source))
 
     def has(self, key: Key) -> bool:
         """In memory or on disk: `get` would return it without training."""
@@ -194,38 +206,81 @@ class ModelStore:
             traceback.print_exc()
 
     def _run(self, job: Job, data: Data) -> None:
-        with self._turn:
-            while job.state == "waiting" and (
-                self._running >= self.max_trainings or self._waiting[0] is not job
-            ):
-                self._turn.wait()
-            if job.state == "dropped":
+        while True:
+            if not self._take_turn(job):
                 return
-            self._waiting.popleft()
-            self._running += 1
-            job.state = "training"
-            self._turn.notify_all()  # the next in line may fit too
+            claim = self.cache.claim(*job.key)
+            if claim is not None:
+                break
+            with self._turn:  # another server process trains it: no turn is needed to wait for it
+                job.state = "elsewhere"
+                self._running -= 1
+                self._turn.notify_all()
+            if not self._await_elsewhere(job, data):
+                return
         try:
             result = self._train(job, data)
             if result is None:
                 job.state = "dropped"
                 return
-            source = f"trained just now ({result.epochs} epochs in {result.seconds:.1f} s)"
-            self._keep(job.key, Loaded(result, model_outputs(result.model, data), source))
+            source = N_("trained just now ({epochs} epochs in {seconds:.1f} s)")
+            fields = {"epochs": result.epochs, "seconds": result.seconds}
+            self._keep(job.key, Loaded(result, model_outputs(result.model, data), source, fields))
             job.state = "done"
         except TrainingDiverged as exc:
             job.state, job.error = "failed", str(exc)
         except BrokenProcessPool:
             self.pool.reset()
             job.state = "failed"
-            job.error = "the training process stopped unexpectedly (out of memory?); try again"
+            job.error = N_("the training process stopped unexpectedly (out of memory?); try again")
         except Exception as exc:
             traceback.print_exc()
             job.state, job.error = "failed", f"training failed: {type(exc).__name__}: {exc}"
         finally:
+            claim.release()  # after the file is written: a process waiting for it finds it
             with self._turn:
                 self._running -= 1
                 self._turn.notify_all()
+
+    def _take_turn(self, job: Job) -> bool:
+        """Wait until the job is first in line and a training may start; False if it was dropped."""
+        with self._turn:
+            while job.state == "waiting" and (
+                self._running >= self.max_trainings or self._waiting[0] is not job
+            ):
+                self._turn.wait()
+            if job.state == "dropped":
+                return False
+            self._waiting.popleft()
+            self._running += 1
+            job.state = "training"
+            self._turn.notify_all()  # the next in line may fit too
+            return True
+
+    def _await_elsewhere(self, job: Job, data: Data) -> bool:
+        """Another process holds the setting's lock: load its file when it appears (False: done,
+        or dropped meanwhile). True: it let go without a file, and the job is back in line."""
+        _, config, seed = job.key
+        while True:
+            free = self.cache.claim(*job.key)  # looked at before the file: its holder wrote first
+            if free is not None:
+                free.release()
+            result = self.cache.get(data, config, seed)
+            if result is not None:
+                source = N_("trained just now by another server process")
+                self._keep(job.key, Loaded(result, model_outputs(result.model, data), source))
+                job.state = "done"
+                return False
+            with self._turn:
+                if job.cancel.is_set():
+                    job.state = "dropped"
+                    return False
+                if free is not None:
+                    job.state = "waiting"
+                    self._waiting.appendleft(job)  # it had its turn already
+                    self._turn.notify_all()
+                    return True
+            time.sleep(POLL_S)
 
     def _train(self, job: Job, data: Data) -> TrainResult | None:
         """In a worker process; progress relayed every 0.1 s; the checkpoint comes back as a file."""

@@ -11,15 +11,14 @@ import sys
 
 import streamlit as st
 import torch
-from torch_geometric.data import Data
 
 from gat_viz.cache import ModelCache
-from gat_viz.data import load_dataset, split_of
+from gat_viz.data import Graph, load_dataset, split_of
 from gat_viz.ui.jobs import ModelStore, max_trainings
 
 
-@st.cache_resource(show_spinner="Loading the dataset…")
-def dataset(name: str) -> Data:
+@st.cache_resource(show_spinner=False)
+def dataset(name: str) -> Graph:
     return load_dataset(name)
 
 
@@ -39,7 +38,8 @@ def store() -> ModelStore:
     if notice:
         print(notice, file=sys.stderr)
     store = ModelStore(ModelCache(), max_trainings=n, notice=notice)
-    # torch, PyG, plotly and streamlit leave ~400k long-lived objects: a full collection scans
-    # them all (~0.2 s holding the GIL, measured). Frozen, the collector skips them.
+    # torch, plotly and streamlit leave ~270k long-lived objects (~410k with PyG): a full
+    # collection scans them all (~0.2 s holding the GIL, measured with PyG). Frozen, the collector
+    # skips them.
     gc.freeze()
     return store

@@ -8,21 +8,20 @@ from typing import Any
 import streamlit as st
 
 from gat_viz.config import GATConfig
-from gat_viz.ui.state import DATASETS
+from gat_viz.i18n import LANGUAGES, N_, _
+from gat_viz.ui.links import ACTIVATIONS, DATASETS, KINDS, LEARNING_RATES
 
-ACTIVATIONS = {"LeakyReLU": "leaky_relu", "ReLU": "relu", "PReLU (learned slope per head)": "prelu"}
-# Up to 0.2 trains (Cora: ≥ 81%); from 0.5 the loss blows up and the app says so (see train.DIVERGENCE).
-LEARNING_RATES = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
-
-
-# The kind of model: which attention, and whether it is learned (GATConfig.layer, .attention).
-KINDS = {
-    "GAT (the paper's)": ("gat", "learned"),
-    "GATv2 (dynamic attention)": ("gatv2", "learned"),
-    "GAT, attention frozen at initialisation": ("gat", "frozen"),
-    "Uniform attention (Const-GAT)": ("gat", "uniform"),
+# Labels of the codes the session and the URL hold (gat_viz.ui.links).
+ACTIVATION_LABELS = {
+    "leaky_relu": N_("LeakyReLU"), "relu": N_("ReLU"), "prelu": N_("PReLU (learned slope per head)"),
+}  # fmt: skip
+KIND_LABELS = {
+    "gat": N_("GAT (the paper's)"),
+    "gatv2": N_("GATv2 (dynamic attention)"),
+    "frozen": N_("GAT, attention frozen at initialisation"),
+    "uniform": N_("Uniform attention (Const-GAT)"),
 }
-PENDING = " · training…"  # appended to the label of a slider whose value the shown model lacks
+PENDING = N_(" · training…")  # appended to the label of a slider whose value the shown model lacks
 
 
 def requested(state: Mapping[str, Any] | None = None) -> tuple[str, GATConfig, int]:
@@ -35,16 +34,16 @@ def requested(state: Mapping[str, Any] | None = None) -> tuple[str, GATConfig, i
         hidden=state.get("hidden", d.hidden), heads=state.get("heads", d.heads),
         dropout=round(state.get("dropout", d.dropout), 2),
         negative_slope=round(state.get("slope", d.negative_slope), 2),
-        activation=ACTIVATIONS[state.get("activation", next(iter(ACTIVATIONS)))],
+        activation=state.get("activation", d.activation),
         lr=state.get("lr", d.lr), max_epochs=state.get("max_epochs", d.max_epochs),
-        **_kind(state.get("kind", next(iter(KINDS))), state.get("activation", next(iter(ACTIVATIONS)))),
+        **_kind(state.get("kind", "gat"), state.get("activation", d.activation)),
     )  # fmt: skip
     return state.get("dataset", DATASETS[0]), config, int(state.get("seed", 0))
 
 
-def _kind(label: str, activation: str) -> dict[str, str]:
-    layer, attention = KINDS[label]
-    if layer == "gatv2" and ACTIVATIONS.get(activation) == "prelu":
+def _kind(kind: str, activation: str) -> dict[str, str]:
+    layer, attention = KINDS[kind]
+    if layer == "gatv2" and activation == "prelu":
         layer = "gat"  # GATv2 has no PReLU here: the activation wins, and the page says so
     return {"layer": layer, "attention": attention}
 
@@ -57,38 +56,56 @@ def pending_fields(wanted: GATConfig, shown: GATConfig | None) -> frozenset[str]
     return frozenset(k for k in a if a[k] != b.get(k))
 
 
+def page_options() -> None:
+    """The page's own settings, first in the sidebar: language and presenter mode."""
+    sb = st.sidebar
+    sb.radio(
+        _("Language"), list(LANGUAGES), key="lang", format_func=LANGUAGES.get, horizontal=True,
+        label_visibility="collapsed",
+    )  # fmt: skip
+    sb.toggle(
+        _("Presenter mode"), key="present",
+        help=_("Larger text for a projector, sidebar collapsed; fits 1280×720. Links keep it (present=1)."),
+    )  # fmt: skip
+
+
 def model_setting(pending: frozenset[str] = frozenset()) -> tuple[str, GATConfig, int]:
     """(dataset, config, seed) from the sidebar widgets; defaults are the paper's. Sliders for
     the `pending` fields (a training for them runs) say so in their label."""
     sb = st.sidebar
-    name = sb.selectbox("Dataset", DATASETS, key="dataset", bind="query-params")
-    sb.subheader("Model")
-    d = GATConfig()
+    # No value= anywhere: every key starts from gat_viz.ui.links' defaults or a link (page_state).
+    name = sb.selectbox(_("Dataset"), DATASETS, key="dataset")
+    sb.subheader(_("Model"))
     kind = sb.selectbox(
-        "Model", list(KINDS), key="kind", label_visibility="collapsed",
-        help="GATv2 scores aᵀLeakyReLU(W_l h_j + W_r h_i): its ranking of neighbours can differ per "
-        "node (dynamic attention). Frozen and uniform attention are the two ways of not learning it.",
+        _("Model"), list(KINDS), key="kind", label_visibility="collapsed",
+        format_func=lambda k: _(KIND_LABELS[k]),
+        help=_(
+            "GATv2 scores aᵀLeakyReLU(W_l h_j + W_r h_i): its ranking of neighbours can differ per "
+            "node (dynamic attention). Frozen and uniform attention are the two ways of not learning it."
+        ),
     )  # fmt: skip
 
     def label(text: str, field: str) -> str:
-        return text + (PENDING if field in pending else "")
+        return text + (_(PENDING) if field in pending else "")
 
     slope = sb.slider(
-        label("LeakyReLU negative slope α", "negative_slope"), 0.0, 1.0, d.negative_slope, 0.05, key="slope",
-        help="The slope for negative attention scores. 0 is ReLU: negative scores tie at 0.",
+        label(_("LeakyReLU negative slope α"), "negative_slope"), 0.0, 1.0, step=0.05, key="slope",
+        help=_("The slope for negative attention scores. 0 is ReLU: negative scores tie at 0."),
     )  # fmt: skip
-    heads = sb.slider(label("Heads", "heads"), 1, 16, d.heads, key="heads", help="Attention heads in layer 1")
+    heads = sb.slider(label(_("Heads"), "heads"), 1, 16, key="heads", help=_("Attention heads in layer 1"))
     dropout = sb.slider(
-        label("Dropout", "dropout"), 0.0, 0.9, d.dropout, 0.05, key="dropout", help="On inputs and attention"
+        label(_("Dropout"), "dropout"), 0.0, 0.9, step=0.05, key="dropout", help=_("On inputs and attention")
     )
-    with sb.expander("Advanced"):
-        hidden = st.slider(label("Hidden units per head", "hidden"), 1, 64, d.hidden, key="hidden")
-        activation = st.selectbox("Activation", list(ACTIVATIONS), key="activation")
-        seed = st.number_input("Seed", 0, 9999, 0, key="seed")
-        max_epochs = st.slider("Max epochs", 10, 2000, d.max_epochs, 10, key="max_epochs")
+    with sb.expander(_("Advanced")):
+        hidden = st.slider(label(_("Hidden units per head"), "hidden"), 1, 64, key="hidden")
+        activation = st.selectbox(
+            _("Activation"), ACTIVATIONS, key="activation", format_func=lambda a: _(ACTIVATION_LABELS[a])
+        )
+        seed = st.number_input(_("Seed"), 0, 9999, key="seed")
+        max_epochs = st.slider(_("Max epochs"), 10, 2000, step=10, key="max_epochs")
         lr = st.select_slider(
-            "Learning rate", LEARNING_RATES, d.lr, key="lr",
-            help="Adam's step size. From 0.5 up training diverges: the app stops it and says so.",
+            _("Learning rate"), LEARNING_RATES, key="lr",
+            help=_("Adam's step size. From 0.5 up training diverges: the app stops it and says so."),
         )  # fmt: skip
     values = {
         "dataset": name, "kind": kind, "slope": slope, "heads": heads, "dropout": dropout,
@@ -96,5 +113,5 @@ def model_setting(pending: frozenset[str] = frozenset()) -> tuple[str, GATConfig
     }  # fmt: skip
     name, config, seed = requested(values)  # one reading of the widgets, before or after drawing
     if KINDS[kind][0] == "gatv2" and config.layer == "gat":
-        sb.caption("GATv2 with PReLU is not implemented: this is GAT with PReLU.")
+        sb.caption(_("GATv2 with PReLU is not implemented: this is GAT with PReLU."))
     return name, config, seed

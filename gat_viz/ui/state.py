@@ -1,65 +1,42 @@
-"""Session and URL state: widget keys, defaults, and checking what a shared link asks for.
+"""Session state: opening a link into it, and the rules for moving the centre node.
 
-node, hops, layer, head and dataset live in the URL (`bind="query-params"`). Streamlit drops
-values that do not fit a widget silently, so we look first and say so. Values from the URL are
-never rendered as markdown or HTML: a notice quotes at most a sanitised fragment.
+Widget keys are the session-state keys of gat_viz.ui.links.PARAMS; no widget is bound to the URL
+(a bound selectbox would put its shown, translated label there): `open_link` reads the link once
+per session, and the page writes the URL back after every full run (`links.write`).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
+from typing import Any
 
-DATASETS = ("Cora", "CiteSeer")
-HOPS = ("1", "2")
-LAYERS = ("1", "2")
-HEAD_CHOICES = ("mean", "max")
-# The option labels are also the URL values (`?mode=heads+grid`): a bound selectbox puts its
-# shown label in the URL.
-MODES = ("computation graph", "one layer", "heads grid")
+from gat_viz import i18n
+from gat_viz.ui import links, tour
 
 
-def head_options(heads: int) -> list[str]:
-    return [*HEAD_CHOICES, *(str(h) for h in range(1, heads + 1))]
+def open_link(state: MutableMapping[str, Any], query: Mapping[str, str], locale: str | None) -> None:
+    """Once per session: the link's values, a chapter's view under them, defaults for the rest.
+    The notices wait in `state["link_notes"]` for the page to show them; the node and head are
+    checked against the graph and model when they are known (`links.check_view`)."""
+    if state.get("link_read"):
+        return
+    values, notes = links.read(query)
+    state["lang"] = values.pop("lang", None) or i18n.preferred(locale)
+    if values.get("chapter"):
+        tour.enter(state, values["chapter"])  # the chapter's view; the link's other values on top
+    state.update(values)
+    state["link_notes"] = notes
+    state["link_check"] = True
+    state["link_read"] = True
 
 
-def _quote(value: str) -> str:
-    """A short harmless echo of user text: letters, digits, . and - only."""
-    cleaned = re.sub(r"[^A-Za-z0-9.\- ]", "", str(value))[:20]
-    return cleaned or "…"
-
-
-def check_dataset(params: MutableMapping[str, str]) -> list[str]:
-    value = params.get("dataset")
-    if value is None or value in DATASETS:
-        return []
-    del params["dataset"]
-    return [f"The link asked for an unknown dataset ({_quote(value)}); showing Cora."]
-
-
-def check_view(params: MutableMapping[str, str], num_nodes: int, heads_by_layer: list[int]) -> list[str]:
-    """Remove parameters that name nothing in this graph or model; return notices."""
-    notes = []
-    node = params.get("node")
-    if node is not None and not (node.isdigit() and int(node) < num_nodes):
-        del params["node"]
-        notes.append(
-            f"The link asked for node {_quote(node)}, which does not exist: nodes are 0 to "
-            f"{num_nodes - 1}. Showing the opening node."
-        )
-    for key, allowed in (("hops", HOPS), ("layer", LAYERS), ("mode", MODES)):
-        value = params.get(key)
-        if value is not None and value not in allowed:
-            del params[key]
-            notes.append(f"The link asked for {key} {_quote(value)}; choose {' or '.join(allowed)}.")
-    head = params.get("head")
-    layer = int(params.get("layer", "1")) - 1
-    if head is not None and head not in head_options(heads_by_layer[layer]):
-        del params["head"]
-        notes.append(
-            f"The link asked for head {_quote(head)}, which this layer does not have; showing the mean."
-        )
-    return notes
+def defaults(state: MutableMapping[str, Any]) -> None:
+    """Every run: a default for each setting the session lacks. Streamlit forgets a widget's key
+    after a run that did not draw the widget (the explorer waits for a first model), and a widget
+    created with a key and no value would then fall back to its first option, not our default."""
+    for p in links.PARAMS:
+        if p.default is not None:
+            state.setdefault(p.key, p.default)
 
 
 def centre(state: MutableMapping, node: int) -> None:

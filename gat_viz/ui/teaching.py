@@ -11,9 +11,10 @@ import functools
 import numpy as np
 import pandas as pd
 import streamlit as st
-from torch_geometric.data import Data
 
 from gat_viz.config import GATConfig
+from gat_viz.data import Graph as Data
+from gat_viz.i18n import N_, _, class_name, current
 from gat_viz.lessons import learns_story, variant_of
 from gat_viz.numbers import fmt
 from gat_viz.ranking import disagreement, rank_sentence, rank_view
@@ -47,51 +48,66 @@ DENSE_MAX = 12  # nodes in the dense N×N view
 PAPER_SLOPE = 0.2  # LeakyReLU's slope in the GAT paper
 SELECTED_MAX = 200  # rows listed for a box or lasso selection
 NO_BAR = {"displayModeBar": False}
+GATV2_VIEW = N_(
+    "This view follows GAT's score LeakyReLU(a_srcᵀWh_j + a_dstᵀWh_i); the model in use is GATv2, "
+    "whose score aᵀLeakyReLU(W_l h_j + W_r h_i) has no such form. See “static vs dynamic attention”."
+)
+GATV2_WALK = N_(
+    "The walk-through follows GAT's score LeakyReLU(a_srcᵀWh_j + a_dstᵀWh_i); the model in use is GATv2, "
+    "whose score aᵀLeakyReLU(W_l h_j + W_r h_i) has no such form. See “static vs dynamic attention”."
+)
 
 
-def _gat_only(loaded: Loaded, what: str) -> bool:
-    """GATv2 has no scalar score before its activation: views of GAT's score say so and stop."""
+def _gat_only(loaded: Loaded, message: str) -> bool:
+    """GATv2 has no scalar score before its activation: views of GAT's score say so (`message`,
+    marked with N_) and stop."""
     if loaded.result.config.layer == "gat":
         return False
-    st.info(
-        f"{what} follows GAT's score LeakyReLU(a_srcᵀWh_j + a_dstᵀWh_i); the model in use is GATv2, "
-        "whose score aᵀLeakyReLU(W_l h_j + W_r h_i) has no such form. See “static vs dynamic attention”."
-    )
+    st.info(_(message))
     return True
 
 
 def relu_panel(data: Data, loaded: Loaded, node: int, layer: int, head: int) -> None:
     config, seed = loaded.result.config, loaded.result.seed
-    if _gat_only(loaded, "This view"):
+    if _gat_only(loaded, GATV2_VIEW):
         return
     conv = loaded.result.model.layers[layer]
     slopes = head_slopes(conv)  # (H,) learned under PReLU
     prelu = conv.prelu_weight is not None
     is_relu = not prelu and conv.negative_slope == 0
     st.markdown(
-        "**The dying-ReLU problem.** ReLU sends every negative score to 0 with zero gradient: those "
-        "neighbours tie and the loss cannot move them apart. A small negative slope keeps a "
-        "gradient flowing, so attention can still learn from them."
+        _(
+            "**The dying-ReLU problem.** ReLU sends every negative score to 0 with zero gradient: those "
+            "neighbours tie and the loss cannot move them apart. A small negative slope keeps a "
+            "gradient flowing, so attention can still learn from them."
+        )
     )
     highlight = 0
     if prelu:
-        names = [f"head {h + 1}: PReLU {fmt(a, '.2f')}" for h, a in enumerate(slopes)]
+        names = [
+            _("head {head}: PReLU {slope}").format(head=h + 1, slope=fmt(a, ".2f"))
+            for h, a in enumerate(slopes)
+        ]
         curves, highlight = activation_curves(slopes), head
     elif is_relu:
-        names = [f"LeakyReLU {PAPER_SLOPE:g} (the paper's)"]
+        names = [_("LeakyReLU {slope:g} (the paper's)").format(slope=PAPER_SLOPE)]
         curves = activation_curves(PAPER_SLOPE)
     else:
-        names = [f"LeakyReLU {conv.negative_slope:g} (this model)"]
+        names = [_("LeakyReLU {slope:g} (this model)").format(slope=conv.negative_slope)]
         curves = activation_curves(conv.negative_slope)
     st.plotly_chart(activation_figure(curves, names, highlight), key="act", config=NO_BAR)
     if prelu:
-        learned = ", ".join(f"head {h + 1} {fmt(a)}" for h, a in enumerate(slopes))
+        learned = ", ".join(
+            _("head {head} {slope}").format(head=h + 1, slope=fmt(a)) for h, a in enumerate(slopes)
+        )
         st.caption(
-            f"This PReLU model learned one slope per head of layer {layer + 1} (initialised at "
-            f"{config.negative_slope:g}): {learned}. Bold: head {head + 1}, the one followed below."
+            _(
+                "This PReLU model learned one slope per head of layer {layer} (initialised at {init:g}): "
+                "{learned}. Bold: head {head}, the one followed below."
+            ).format(layer=layer + 1, init=config.negative_slope, learned=learned, head=head + 1)
         )
         for note in slope_notes(slopes):
-            st.caption(f"⚠ {note.capitalize()}.")
+            st.caption(f"⚠ {note[:1].upper() + note[1:]}.")
 
     # 1. A what-if on this model's own numbers: no retraining.
     t = loaded.outputs.traces[layer]
@@ -100,45 +116,57 @@ def relu_panel(data: Data, loaded: Loaded, node: int, layer: int, head: int) -> 
     own = activation_name(conv, head)
     cmp = compare_scores(t, node, head, float(slopes[head]), what_if_slope)
     k = len(cmp.raw)
-    st.markdown(f"##### What if: this model's raw scores passed through {what_if}")
+    st.markdown(_("##### What if: this model's raw scores passed through {what_if}").format(what_if=what_if))
     st.caption(
-        "No retraining: the same W, a_src and a_dst; only the function applied to the raw score changes."
+        _("No retraining: the same W, a_src and a_dst; only the function applied to the raw score changes.")
     )
-    fate = (
-        "This model uses ReLU: they already tie at 0 and get no gradient."
-        if is_relu
-        else f"Through ReLU they would tie at 0 and get no gradient; this model's {own} keeps them apart."
-    )
-    st.markdown(
-        f"Node {node}, layer {layer + 1}, head {head + 1}: **{cmp.dead} of its {k} incoming edges** "
-        f"have a negative raw score a_src·Wh_j + a_dst·Wh_i. {fate}"
-    )
+    if is_relu:
+        fate = _("This model uses ReLU: they already tie at 0 and get no gradient.")
+    else:
+        fate = _(
+            "Through ReLU they would tie at 0 and get no gradient; this model's {own} keeps them apart."
+        ).format(own=own)
+    dead = _(
+        "Node {node}, layer {layer}, head {head}: **{dead} of its {count} incoming edges** have a negative "
+        "raw score a_src·Wh_j + a_dst·Wh_i."
+    ).format(node=node, layer=layer + 1, head=head + 1, dead=cmp.dead, count=k)
+    st.markdown(f"{dead} {fate}")
     if prelu and slopes[head] < 0:
         st.caption(
-            f"With the negative slope {fmt(slopes[head])}, a more negative raw score gives a *higher* "
-            "e_ij: this head ranks those neighbours in reverse."
+            _(
+                "With the negative slope {slope}, a more negative raw score gives a *higher* e_ij: this "
+                "head ranks those neighbours in reverse."
+            ).format(slope=fmt(slopes[head]))
         )
     st.plotly_chart(score_comparison_figure(cmp, own, what_if), key="cmp", config=NO_BAR)
+    raw = _("raw")
     table = pd.DataFrame(
-        {"j": cmp.sources, "raw": tidy(cmp.raw), "e_ij": tidy(cmp.scores), "α_ij": tidy(cmp.alpha),
-         f"α if {what_if}": tidy(cmp.what_if_alpha)}
-    ).sort_values("raw", ascending=False)  # fmt: skip
+        {"j": cmp.sources, raw: tidy(cmp.raw), "e_ij": tidy(cmp.scores), "α_ij": tidy(cmp.alpha),
+         _("α if {what_if}").format(what_if=what_if): tidy(cmp.what_if_alpha)}
+    ).sort_values(raw, ascending=False)  # fmt: skip
     st.dataframe(table, hide_index=True, height=min(36 + 35 * k, 250))
-    st.caption(f"e_ij and α_ij: this model's ({own}); the last column: the what-if.")
+    st.caption(_("e_ij and α_ij: this model's ({own}); the last column: the what-if.").format(own=own))
     (st.caption if cmp.max_diff < 1e-4 else st.error)(
-        f"The function drawn (slope {fmt(cmp.slope)}) reproduces this model's own e_ij and α on these "
-        f"edges: max |difference| = {cmp.max_diff:.1e}."
+        _(
+            "The function drawn (slope {slope}) reproduces this model's own e_ij and α on these edges: "
+            "max |difference| = {diff:.1e}."
+        ).format(slope=fmt(cmp.slope), diff=cmp.max_diff)
     )
     st.metric(
-        f"Layer {layer + 1}: dead under ReLU (raw < 0)", fmt(dead_share(t), ".1%"),
-        help="The share of the whole graph's edges (self loops included) whose raw score is negative: "
-        "ReLU would send them to 0, with no gradient.",
+        _("Layer {layer}: dead under ReLU (raw < 0)").format(layer=layer + 1), fmt(dead_share(t), ".1%"),
+        help=_(
+            "The share of the whole graph's edges (self loops included) whose raw score is negative: "
+            "ReLU would send them to 0, with no gradient."
+        ),
     )  # fmt: skip
 
     # 2. Real models, trained with each activation.
-    st.markdown("##### The model trained with ReLU (a real model, not a what-if)")
+    st.markdown(_("##### The model trained with ReLU (a real model, not a what-if)"))
     st.caption(
-        f"Each trained once, everything else equal (seed {seed} included); the first row is the model in use."
+        _(
+            "Each trained once, everything else equal (seed {seed} included); the first row is the model "
+            "in use."
+        ).format(seed=seed)
     )
     rows = [(_act_label(config), (data.name, config, seed))]
     if not is_relu:
@@ -146,24 +174,26 @@ def relu_panel(data: Data, loaded: Loaded, node: int, layer: int, head: int) -> 
     if is_relu or prelu:
         paper = config.replace(activation="leaky_relu", negative_slope=PAPER_SLOPE)
         rows.append((_act_label(paper), (data.name, paper, seed)))
-    models = twins(resources.store(), data, rows, "ReLU / LeakyReLU model")
-    compare_sentences(data, rows, models, seed, "the model in use")
+    models = twins(resources.store(), data, rows, N_("ReLU / LeakyReLU model"))
+    compare_sentences(data, rows, models, seed, _("the model in use"))
     pairs = [("relu", "gat"), ("slope1", "gat"), ("prelu", "gat")]
     mine = variant_of(config)
-    if mine is not None and mine != "gat" and all(mine != a for a, _ in pairs):
+    if mine is not None and mine != "gat" and all(mine != a for a, _b in pairs):
         pairs.insert(0, (mine, "gat"))
     table_sentences(data, pairs)
     table = lessons()
     relu = table.row(data.name, "relu") if table is not None else None
     if relu is not None and relu.dead_share is not None:
         st.caption(
-            f"Models trained with ReLU on {data.name}: {relu.dead_share:.1%} of layer-1 raw scores are "
-            f"negative, i.e. tied at 0 without gradient (mean over {relu.n} seeds)."
+            _(
+                "Models trained with ReLU on {dataset}: {share:.1%} of layer-1 raw scores are negative, "
+                "i.e. tied at 0 without gradient (mean over {n} seeds)."
+            ).format(dataset=data.name, share=relu.dead_share, n=relu.n)
         )
 
 
 def math_panel(data: Data, loaded: Loaded, node: int, layer: int, head: int) -> None:
-    if _gat_only(loaded, "The walk-through"):
+    if _gat_only(loaded, GATV2_WALK):
         return
     model = loaded.result.model
     w = loaded.cached(
@@ -176,8 +206,10 @@ def math_panel(data: Data, loaded: Loaded, node: int, layer: int, head: int) -> 
     conv = model.layers[layer]
     act = "LeakyReLU" if conv.prelu_weight is None else "PReLU"
     st.markdown(
-        f"Node {node} (i), layer {layer + 1}, head {head + 1}, over its {len(w.sources)} incoming "
-        "edges j (self loop included)."
+        _(
+            "Node {node} (i), layer {layer}, head {head}, over its {count} incoming edges j (self loop "
+            "included)."
+        ).format(node=node, layer=layer + 1, head=head + 1, count=len(w.sources))
     )
     c1, c2 = st.columns(2)
     with c1:
@@ -185,33 +217,46 @@ def math_panel(data: Data, loaded: Loaded, node: int, layer: int, head: int) -> 
         st.latex(r"\alpha_{ij} = \frac{\exp e_{ij}}{\sum_{l \in \mathcal{N}(i)} \exp e_{il}}")
         st.latex(r"h'_i = \sum_{j \in \mathcal{N}(i)} \alpha_{ij}\, W h_j")
     with c2:
-        st.markdown(
-            f"W h_i = [{_first(w.wh_i)}], "
-            f"‖W h_i‖ = {fmt(np.linalg.norm(w.wh_i))}  \n"
-            f"a_dst · W h_i = **{fmt(w.dst_term, '.4f')}** (the same for every j)  \n"
-            f"h'_i (this head) = [{_first(w.head_out)}]"
-        )
+        lines = [
+            f"W h_i = [{_first(w.wh_i)}], ‖W h_i‖ = {fmt(np.linalg.norm(w.wh_i))}",
+            _("a_dst · W h_i = **{value}** (the same for every j)").format(value=fmt(w.dst_term, ".4f")),
+            _("h'_i (this head) = [{values}]").format(values=_first(w.head_out)),
+        ]
+        st.markdown("  \n".join(lines))
     rows = pd.DataFrame(
-        {"j": w.sources, "W h_j (first 3)": [_first(v, 3) for v in w.wh_j],
+        {"j": w.sources, _("W h_j (first 3)"): [_first(v, 3) for v in w.wh_j],
          "‖W h_j‖": tidy(np.linalg.norm(w.wh_j, axis=1)), "a_src·W h_j": tidy(w.src_term),
-         "raw = sum of halves": tidy(w.raw), f"e_ij ({act})": tidy(w.scores), "α_ij": tidy(w.alpha)}
+         _("raw = sum of halves"): tidy(w.raw), f"e_ij ({act})": tidy(w.scores), "α_ij": tidy(w.alpha)}
     )  # fmt: skip
     st.dataframe(rows, hide_index=True, height=min(36 + 35 * len(rows), 280))
-    combine = "concatenated, + bias, then ELU" if layer == 0 else "averaged over heads, + bias"
-    st.markdown(
-        f"All heads {combine}: [{_first(w.layer_out, 6)}]  \n"
-        f"Logits [{_first(w.logits, len(w.logits))}] → softmax: "
-        f"**{data.class_names[int(np.argmax(w.probs))]}** with {fmt(w.probs.max(), '.1%')}"
-    )
+    if layer == 0:
+        combined = _("All heads concatenated, + bias, then ELU: [{values}]")
+    else:
+        combined = _("All heads averaged over heads, + bias: [{values}]")
+    lines = [
+        combined.format(values=_first(w.layer_out, 6)),
+        _("Logits [{logits}] → softmax: **{label}** with {p}").format(
+            logits=_first(w.logits, len(w.logits)),
+            label=class_name(data.class_names[int(np.argmax(w.probs))]),
+            p=fmt(w.probs.max(), ".1%"),
+        ),
+    ]
+    st.markdown("  \n".join(lines))
     ok = w.max_diff < 1e-4
     (st.success if ok else st.error)(
-        f"This walk-through reproduces the model's own forward pass: max |difference| = {w.max_diff:.1e}"
+        _("This walk-through reproduces the model's own forward pass: max |difference| = {diff:.1e}").format(
+            diff=w.max_diff
+        )
     )
     hood = np.unique(np.concatenate([[node], w.sources]))
     if len(hood) <= DENSE_MAX:
         _dense_section(loaded, hood, node, layer, head)
     else:
-        st.caption(f"The dense N×N view is shown for nodes with at most {DENSE_MAX - 1} neighbours.")
+        st.caption(
+            _("The dense N×N view is shown for nodes with at most {count} neighbours.").format(
+                count=DENSE_MAX - 1
+            )
+        )
 
 
 def _dense_section(loaded: Loaded, hood: np.ndarray, node: int, layer: int, head: int) -> None:
@@ -219,15 +264,19 @@ def _dense_section(loaded: Loaded, hood: np.ndarray, node: int, layer: int, head
         ("dense", node, layer, head), lambda: dense_view(loaded.outputs.traces[layer], hood, head)
     )
     st.markdown(
-        "**The dense view textbook code uses**: the masked N×N score matrix (−∞ where j → i is no edge) "
-        f"and a softmax over each full row. Shown: the rows and columns of node {node} and its "
-        "neighbours; each row's sources that are not drawn are summed in the last column, so the "
-        "α shown are the model's, and each row sums to 1 with that column."
+        _(
+            "**The dense view textbook code uses**: the masked N×N score matrix (−∞ where j → i is no edge) "
+            "and a softmax over each full row. Shown: the rows and columns of node {node} and its "
+            "neighbours; each row's sources that are not drawn are summed in the last column, so the "
+            "α shown are the model's, and each row sums to 1 with that column."
+        ).format(node=node)
     )
     ok = dv.max_diff < 1e-4
     (st.success if ok else st.error)(
-        f"All {len(dv.nodes)} rows shown against the model's edge-list α (every incoming edge, drawn or "
-        f"not, and each row's sum): max |difference| = {dv.max_diff:.1e}"
+        _(
+            "All {count} rows shown against the model's edge-list α (every incoming edge, drawn or not, and "
+            "each row's sum): max |difference| = {diff:.1e}"
+        ).format(count=len(dv.nodes), diff=dv.max_diff)
     )
     d1, d2 = st.columns(2)
     d1.plotly_chart(dense_figure(dv, "scores"), key="dense_e", config=NO_BAR)
@@ -237,35 +286,39 @@ def _dense_section(loaded: Loaded, hood: np.ndarray, node: int, layer: int, head
 def learns_panel(data: Data, loaded: Loaded) -> None:
     history = loaded.result.history
     if not history:
-        st.info("This model file carries no training history.")
+        st.info(_("This model file carries no training history."))
         return
     st.markdown(
-        "Attention is learnable because its parameters a_src and a_dst receive gradients from the loss. "
-        "Here, per epoch of this model's training: their gradient norm and how far they moved from their "
-        "initial values."
+        _(
+            "Attention is learnable because its parameters a_src and a_dst receive gradients from the loss. "
+            "Here, per epoch of this model's training: their gradient norm and how far they moved from "
+            "their initial values."
+        )
     )
     st.plotly_chart(learning_figure(history), key="learn", config=NO_BAR)
     last = history[-1]
     st.caption(
-        f"After {last.epoch} epochs the attention parameters are {fmt(last.att_change)} away from where they "
-        f"started (in L2 norm); the last gradient norm was {last.att_grad_norm:.2e}."
+        _(
+            "After {epochs} epochs the attention parameters are {change} away from where they started (in "
+            "L2 norm); the last gradient norm was {grad:.2e}."
+        ).format(epochs=last.epoch, change=fmt(last.att_change), grad=last.att_grad_norm)
     )
     config, seed = loaded.result.config, loaded.result.seed
     for paragraph in learns_story(lessons(), data.name):
         st.markdown(paragraph)
     base = config.replace(attention="learned")
     rows = [
-        ("attention learned", (data.name, base, seed)),
-        ("attention frozen at initialisation", (data.name, base.replace(attention="frozen"), seed)),
-        ("uniform attention (Const-GAT)", (data.name, base.replace(attention="uniform"), seed)),
+        (_("attention learned"), (data.name, base, seed)),
+        (_("attention frozen at initialisation"), (data.name, base.replace(attention="frozen"), seed)),
+        (_("uniform attention (Const-GAT)"), (data.name, base.replace(attention="uniform"), seed)),
     ]
     order = {"learned": 0, "frozen": 1, "uniform": 2}[config.attention]
     rows.insert(0, rows.pop(order))  # the model in use first
     st.markdown(
-        "**These three, one run each** (the same seed and everything else; the first is the model in use):"
+        _("**These three, one run each** (the same seed and everything else; the first is the model in use):")
     )
-    models = twins(resources.store(), data, rows, "ablation models")
-    compare_sentences(data, rows, models, seed, "the model in use")
+    models = twins(resources.store(), data, rows, N_("ablation models"))
+    compare_sentences(data, rows, models, seed, _("the model in use"))
 
 
 def static_panel(data: Data, loaded: Loaded, node: int) -> None:
@@ -273,11 +326,13 @@ def static_panel(data: Data, loaded: Loaded, node: int) -> None:
     under GAT and under GATv2 (the model in use and its twin of the other kind, the same seed)."""
     config, seed = loaded.result.config, loaded.result.seed
     st.markdown(
-        "**Static vs dynamic attention.** GAT's score is LeakyReLU(a_srcᵀWh_j + a_dstᵀWh_i). For one "
-        "target i the second term is a constant and LeakyReLU only rises, so i ranks its sources by "
-        "a_srcᵀWh_j alone: every node that shares two sources puts them in the same order. GATv2 scores "
-        "aᵀLeakyReLU(W_l h_j + W_r h_i): the nonlinearity comes before a, and the order can depend on i "
-        "(Brody, Alon & Yahav, ICLR 2022)."
+        _(
+            "**Static vs dynamic attention.** GAT's score is LeakyReLU(a_srcᵀWh_j + a_dstᵀWh_i). For one "
+            "target i the second term is a constant and LeakyReLU only rises, so i ranks its sources by "
+            "a_srcᵀWh_j alone: every node that shares two sources puts them in the same order. GATv2 "
+            "scores aᵀLeakyReLU(W_l h_j + W_r h_i): the nonlinearity comes before a, and the order can "
+            "depend on i (Brody, Alon & Yahav, ICLR 2022)."
+        )
     )
     base = config if config.attention != "uniform" else config.replace(attention="learned")
     activation = "leaky_relu" if base.activation == "prelu" else base.activation  # GATv2 has no PReLU
@@ -285,37 +340,43 @@ def static_panel(data: Data, loaded: Loaded, node: int) -> None:
     rows = [("GAT", (data.name, gat, seed)), ("GATv2", (data.name, v2, seed))]
     if config.layer == "gatv2":
         rows.reverse()  # the model in use first
-    loaded_twins = twins(resources.store(), data, rows, "GAT / GATv2 model")
-    models = dict(zip((label for label, _ in rows), loaded_twins))
+    loaded_twins = twins(resources.store(), data, rows, N_("GAT / GATv2 model"))
+    models = dict(zip((label for label, _key in rows), loaded_twins))
     heads = loaded.result.model.layers[0].heads
     head = st.selectbox(
-        "Layer-1 head", list(range(heads)), format_func=lambda h: f"head {h + 1}", key="static_head"
-    )
+        _("Layer-1 head"), list(range(heads)), format_func=lambda h: _("head {head}").format(head=h + 1),
+        key="static_head",
+    )  # fmt: skip
     cols = st.columns(2)
-    for col, (label, _) in zip(cols, rows):
+    for col, (label, _key) in zip(cols, rows):
         model = models.get(label)
         with col:
             if model is None:
-                st.caption(f"{label}: not trained yet (button above).")
+                st.caption(_("{model}: not trained yet (button above).").format(model=label))
                 continue
             trace = model.outputs.traces[0]
             view = model.cached(("rank", node, head), lambda t=trace: rank_view(t, node, head))
             whole = model.cached(("disagree", 0), lambda t=trace: disagreement(t.edge_index, t.scores))
             st.plotly_chart(
-                rank_figure(view, f"{label}: rank each target gives each source"),
+                rank_figure(view, _("{model}: rank each target gives each source").format(model=label)),
                 key=f"rank-{label}", config=NO_BAR,
             )  # fmt: skip
             st.markdown(rank_sentence(view, label))
             st.metric(
-                f"{label}, whole graph, layer 1, all heads: opposite orders", fmt(whole.share, ".2%"),
-                help=f"Over all {whole.pairs} pairs of target nodes sharing at least two sources, every pair "
-                f"of shared sources and every head ({whole.cases} comparisons): the share ranked in "
-                "opposite orders. 0 for GAT with a positive slope (the theorem).",
-            )  # fmt: skip
+                _("{model}, whole graph, layer 1, all heads: opposite orders").format(model=label),
+                fmt(whole.share, ".2%"),
+                help=_(
+                    "Over all {pairs} pairs of target nodes sharing at least two sources, every pair of "
+                    "shared sources and every head ({cases} comparisons): the share ranked in opposite "
+                    "orders. 0 for GAT with a positive slope (the theorem)."
+                ).format(pairs=whole.pairs, cases=whole.cases),
+            )
     st.caption(
-        "Rows: the node and up to 11 in-neighbours (most shared sources first); columns: up to 30 sources, "
-        "sorted by the source's own term (a_srcᵀWh_j, or aᵀW_l h_j in GATv2). A cell is the rank among all "
-        "of the row's incoming edges (1 = highest e_ij). One run each (seed shown above)."
+        _(
+            "Rows: the node and up to 11 in-neighbours (most shared sources first); columns: up to 30 "
+            "sources, sorted by the source's own term (a_srcᵀWh_j, or aᵀW_l h_j in GATv2). A cell is the "
+            "rank among all of the row's incoming edges (1 = highest e_ij). One run each (seed shown above)."
+        )
     )
 
 
@@ -325,18 +386,25 @@ def entropy_panel(data: Data, loaded: Loaded, node: int, layer: int, head: int |
     values = (ent.mean(1) if head in ("mean", "max") else ent[:, head]).numpy()
     deg = out.in_degree.numpy()
     uniform = np.log(np.maximum(deg, 1))
-    label = "mean over heads" if head in ("mean", "max") else f"head {head + 1}"
-    st.markdown(
-        f"Layer {layer + 1}, {label}: one point per node. On the dashed line attention is spread evenly "
-        "over the incoming edges (self loop included); below it the node favours some neighbours. Click "
-        "a point to centre it; to list several nodes, choose box or lasso select in the chart's toolbar "
-        "(top right) and drag."
+    if head in ("mean", "max"):
+        first = _("Layer {layer}, mean over heads: one point per node.").format(layer=layer + 1)
+    else:
+        first = _("Layer {layer}, head {head}: one point per node.").format(layer=layer + 1, head=head + 1)
+    rest = _(
+        "On the dashed line attention is spread evenly over the incoming edges (self loop included); "
+        "below it the node favours some neighbours. Click a point to centre it; to list several nodes, "
+        "choose box or lasso select in the chart's toolbar (top right) and drag."
     )
+    st.markdown(f"{first} {rest}")
     gap = st.toggle(
-        "Plot the gap to uniform (entropy − log(in-degree))", key="entropy_gap",
-        help="On Cora attention is so close to uniform that the points hug y = x; the gap spreads them out.",
+        _("Plot the gap to uniform (entropy − log(in-degree))"), key="entropy_gap",
+        help=_(
+            "On Cora attention is so close to uniform that the points hug y = x; the gap spreads them out."
+        ),
     )  # fmt: skip
-    fig = loaded.cached(("entropy", layer, head, node, gap), lambda: entropy_scatter(values, deg, node, gap))
+    fig = loaded.cached(
+        ("entropy", layer, head, node, gap, current()), lambda: entropy_scatter(values, deg, node, gap)
+    )
     key = f"entropy-{layer}-{head}-{int(gap)}-{st.session_state.get('picks', 0)}"
     chart, side = st.columns([1.6, 1])
     with chart:
@@ -345,11 +413,13 @@ def entropy_panel(data: Data, loaded: Loaded, node: int, layer: int, head: int |
             selection_mode=("points", "box", "lasso"), config={"displaylogo": False},
         )  # fmt: skip
     with side:
-        st.markdown(
-            f"{uniformity_sentence(values, uniform)}  \n"
-            f"Node {node}: entropy {fmt(values[node])} nats against {fmt(uniform[node])} for uniform "
-            f"({int(deg[node])} incoming edges)."
+        here = _(
+            "Node {node}: entropy {entropy} nats against {uniform} for uniform ({count} incoming edges)."
         )
+        here = here.format(
+            node=node, entropy=fmt(values[node]), uniform=fmt(uniform[node]), count=int(deg[node])
+        )
+        st.markdown(f"{uniformity_sentence(values, uniform)}  \n{here}")
         picked, click = entropy_selection(event)
         if picked and not click:
             _selected_table(data, loaded, picked, values, uniform, deg, f"{key}-rows")
@@ -364,14 +434,19 @@ def _selected_table(
     ratio = np.divide(values[ids], uniform[ids], out=np.ones(len(ids)), where=uniform[ids] > 0)
     order = np.argsort(ratio, kind="stable")[:SELECTED_MAX]
     ids = ids[order]
-    names = np.array(data.class_names)
+    names = np.array([class_name(n) for n in data.class_names])
     pred = loaded.outputs.pred.numpy()
     table = pd.DataFrame(
-        {"node": ids, "share of uniform": tidy(ratio[order], 3), "entropy": tidy(values[ids], 3),
-         "in-degree": deg[ids], "true": names[data.y.numpy()[ids]], "predicted": names[pred[ids]]}
+        {_("node"): ids, _("share of uniform"): tidy(ratio[order], 3), _("entropy"): tidy(values[ids], 3),
+         _("in-degree"): deg[ids], _("true"): names[data.y.numpy()[ids]], _("predicted"): names[pred[ids]]}
     )  # fmt: skip
-    more = f" (the {SELECTED_MAX} lowest shares of uniform listed)" if len(nodes) > SELECTED_MAX else ""
-    st.caption(f"{len(nodes)} nodes selected{more}. Click a row to centre it.")
+    if len(nodes) > SELECTED_MAX:
+        text = _(
+            "{count} nodes selected (the {max} lowest shares of uniform listed). Click a row to centre it."
+        ).format(count=len(nodes), max=SELECTED_MAX)
+    else:
+        text = _("{count} nodes selected. Click a row to centre it.").format(count=len(nodes))
+    st.caption(text)
     st.dataframe(
         table, hide_index=True, height=min(36 + 35 * len(ids), 320), key=key,
         on_select=functools.partial(_on_row_select, key, [int(i) for i in ids]), selection_mode="single-row",
@@ -393,7 +468,7 @@ def _on_row_select(key: str, ids: list[int]) -> None:
 
 def _act_label(config: GATConfig) -> str:
     if config.activation == "prelu":
-        return f"PReLU, learned slopes from {config.negative_slope:g}"
+        return _("PReLU, learned slopes from {slope:g}").format(slope=config.negative_slope)
     return "ReLU" if config.activation == "relu" else f"LeakyReLU α={config.negative_slope:g}"
 
 

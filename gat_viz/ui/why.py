@@ -12,14 +12,19 @@ import math
 import numpy as np
 import pandas as pd
 import streamlit as st
-from torch_geometric.data import Data
 
 from gat_viz import explain, explainers, why_plots
+from gat_viz.data import Graph as Data
 from gat_viz.data import split_of
+from gat_viz.i18n import N_, _, class_name, current
 from gat_viz.numbers import fmt, pct
 from gat_viz.ui.jobs import Loaded
 
-UNIFORM, ALONE = "uniform attention", "features only"
+UNIFORM, ALONE = "uniform attention", "features only"  # option values of the what-if pills
+SCENARIOS = {UNIFORM: N_("uniform attention"), ALONE: N_("features only")}
+SPLITS = {"train": N_("train"), "val": N_("val"), "test": N_("test"), "unlabelled": N_("unlabelled")}
+# Column names of the explainers' table that are words (the others name methods).
+METHODS = {"alpha": N_("alpha"), "effect": N_("effect")}
 MAX_PILLS = 6  # neighbours offered as one-click what-ifs; the table lists every one
 
 
@@ -27,18 +32,26 @@ MAX_PILLS = 6  # neighbours offered as one-click what-ifs; the table lists every
 
 
 def says(names: list[str] | tuple[str, ...], probs: np.ndarray) -> str:
-    """'Neural_Networks, 62%': the class the probabilities pick, and its probability."""
+    """'Neural Networks, 62%': the class the probabilities pick, and its probability."""
     c = int(np.argmax(probs))
-    return f"{names[c]}, {pct(float(probs[c]))}"
+    # TRANSLATORS: a class and its probability, e.g. "Neural Networks, 62%".
+    return _("{label}, {p}").format(label=class_name(names[c]), p=pct(float(probs[c])))
 
 
 def headline(w: explain.Why, split: str) -> str:
     names = w.class_names
-    verdict = "right" if w.correct else "wrong"
-    return (
-        f"Node {w.node} ({split}) is **{names[w.label]}**; the model says **{names[w.pred]}** "
-        f"({pct(float(w.probs[w.pred]))}): {verdict}."
+    values = dict(
+        node=w.node,
+        split=_(SPLITS.get(split, split)),
+        label=class_name(names[w.label]),
+        pred=class_name(names[w.pred]),
+        p=pct(float(w.probs[w.pred])),
     )
+    if w.correct:
+        return _("Node {node} ({split}) is **{label}**; the model says **{pred}** ({p}): right.").format(
+            **values
+        )
+    return _("Node {node} ({split}) is **{label}**; the model says **{pred}** ({p}): wrong.").format(**values)
 
 
 def flip_sentences(w: explain.Why, drops: pd.DataFrame) -> list[str]:
@@ -51,8 +64,15 @@ def flip_sentences(w: explain.Why, drops: pd.DataFrame) -> list[str]:
         top = drops.loc[drops["effect"].abs().idxmax()]
         after = float(top[names[w.pred]])
         return [
-            f"No single edge changes the prediction. The largest change: without node {int(top['source'])} "
-            f"p({names[w.pred]}) goes from {pct(float(w.probs[w.pred]))} to {pct(after)}."
+            _(
+                "No single edge changes the prediction. The largest change: without node {node} "
+                "p({label}) goes from {before} to {after}."
+            ).format(
+                node=int(top["source"]),
+                label=class_name(names[w.pred]),
+                before=pct(float(w.probs[w.pred])),
+                after=pct(after),
+            )
         ]
     changed = changed.assign(right=changed["pred"] == w.label).sort_values(
         ["right", "effect"], ascending=[False, False]
@@ -61,34 +81,60 @@ def flip_sentences(w: explain.Why, drops: pd.DataFrame) -> list[str]:
     for r in changed.itertuples(index=False):
         probs = drops.loc[drops["source"] == r.source, list(names)].to_numpy()[0]
         lines.append(
-            f"Without node {int(r.source)} the model says {says(names, probs)} ({outcome(w, int(r.pred))})."
+            _("Without node {node} the model says {says} ({outcome}).").format(
+                node=int(r.source), says=says(names, probs), outcome=outcome(w, int(r.pred))
+            )
         )
     return lines
+
+
+def too_few(count: int) -> str:
+    """The sentence for fewer than 3 neighbours, where a rank correlation says nothing."""
+    if count == 1:
+        return _("With {count} neighbour a rank correlation says nothing.").format(count=count)
+    return _("With {count} neighbours a rank correlation says nothing.").format(count=count)
 
 
 def rank_sentence(rho: float, count: int) -> str:
     """One line on whether attention and the drop-one effect agree for this node."""
     if count < 3 or math.isnan(rho):
-        return f"With {count} neighbour{'s' if count != 1 else ''} a rank correlation says nothing."
+        return too_few(count)
     if rho >= 0.5:
-        verdict = "agree: the edges with more attention matter more"
+        text = _(
+            "Spearman rank correlation of α and effect over {count} neighbours: {rho}. They agree: "
+            "the edges with more attention matter more."
+        )
     elif rho >= 0.2:
-        verdict = "agree weakly"
+        text = _(
+            "Spearman rank correlation of α and effect over {count} neighbours: {rho}. They agree weakly."
+        )
     elif rho > -0.2:
-        verdict = "do not agree: attention does not tell which edges matter here"
+        text = _(
+            "Spearman rank correlation of α and effect over {count} neighbours: {rho}. They do not "
+            "agree: attention does not tell which edges matter here."
+        )
     else:
-        verdict = "disagree: the edges with more attention matter less, or work against the prediction"
-    return (
-        f"Spearman rank correlation of α and effect over {count} neighbours: {fmt(rho, 2)}. They {verdict}."
-    )
+        text = _(
+            "Spearman rank correlation of α and effect over {count} neighbours: {rho}. They disagree: "
+            "the edges with more attention matter less, or work against the prediction."
+        )
+    return text.format(count=count, rho=fmt(rho, 2))
 
 
 def outcome(w: explain.Why, c: int) -> str:
     """How a what-if's class relates to the prediction and to the truth, in the same words for
     every what-if: 'the prediction unchanged', 'changed; the true class', ..."""
-    change = "the prediction unchanged" if c == w.pred else "the prediction changes"
-    truth = "the true class" if c == w.label else "not the true class"
-    return f"{change}; {truth}"
+    if c == w.pred:
+        return (
+            _("the prediction unchanged; the true class")
+            if c == w.label
+            else _("the prediction unchanged; not the true class")
+        )
+    return (
+        _("the prediction changes; the true class")
+        if c == w.label
+        else _("the prediction changes; not the true class")
+    )
 
 
 def one_neighbour_note(w: explain.Why) -> str | None:
@@ -97,14 +143,28 @@ def one_neighbour_note(w: explain.Why) -> str | None:
     if others["source"].nunique() == 1:
         j = int(others["source"].iloc[0])
         a_self = float(rows.loc[rows["source"] == w.node, "alpha"].sum())
-        return (
-            f"Node {w.node} has one neighbour (node {j}): attention has nothing to choose between "
-            f"neighbours. It only weighs node {j} (α = {fmt(1 - a_self)}) against the node itself "
-            f"(α = {fmt(a_self)})."
-        )
+        return _(
+            "Node {node} has one neighbour (node {j}): attention has nothing to choose between "
+            "neighbours. It only weighs node {j} (α = {a_j}) against the node itself (α = {a_self})."
+        ).format(node=w.node, j=j, a_j=fmt(1 - a_self), a_self=fmt(a_self))
     if others.empty:
-        return f"Node {w.node} has no neighbours: its prediction comes from its own features alone."
+        return _("Node {node} has no neighbours: its prediction comes from its own features alone.").format(
+            node=w.node
+        )
     return None
+
+
+def method_label(column: str) -> str:
+    """A column of the explainers' table as shown: words translated, method names as they are."""
+    return _(METHODS[column]) if column in METHODS else column
+
+
+def _and(items: list[str]) -> str:
+    """'A and B and C': tied methods, named one after the other."""
+    text = items[0]
+    for item in items[1:]:
+        text = _("{first} and {second}").format(first=text, second=item)
+    return text
 
 
 def agreement_sentence(correlations: pd.DataFrame, count: int | None = None) -> str | None:
@@ -114,20 +174,29 @@ def agreement_sentence(correlations: pd.DataFrame, count: int | None = None) -> 
     if "effect" not in correlations:
         return None
     if count is not None and count < 3:
-        return f"With {count} neighbour{'s' if count != 1 else ''} a rank correlation says nothing."
+        return too_few(count)
     rho = correlations["effect"].drop("effect").dropna()
     if rho.empty:
         return None
     top, bottom = rho.max(), rho.min()
-    best = " and ".join(rho.index[np.isclose(rho, top)])
-    worst = " and ".join(rho.index[np.isclose(rho, bottom)])
+    best = [method_label(m) for m in rho.index[np.isclose(rho, top)]]
+    worst = [method_label(m) for m in rho.index[np.isclose(rho, bottom)]]
     if np.isclose(top, bottom):
-        return (
-            f"Ranked against the exact drop-one effect, every method agrees alike (ρ = {fmt(float(top), 2)})."
+        return _("Ranked against the exact drop-one effect, every method agrees alike (ρ = {rho}).").format(
+            rho=fmt(float(top), 2)
         )
-    return (
-        f"Ranked against the exact drop-one effect, {best} agree{'s' if ' and ' not in best else ''} most "
-        f"(ρ = {fmt(float(top), 2)}) and {worst} least (ρ = {fmt(float(bottom), 2)})."
+    if len(best) == 1:
+        text = _(
+            "Ranked against the exact drop-one effect, {best} agrees most (ρ = {top}) and {worst} least "
+            "(ρ = {bottom})."
+        )
+    else:
+        text = _(
+            "Ranked against the exact drop-one effect, {best} agree most (ρ = {top}) and {worst} least "
+            "(ρ = {bottom})."
+        )
+    return text.format(
+        best=_and(best), worst=_and(worst), top=fmt(float(top), 2), bottom=fmt(float(bottom), 2)
     )
 
 
@@ -137,21 +206,50 @@ def waterfall_caption(w: explain.Why, margin: pd.Series) -> str:
     order = margin.abs().sort_values(ascending=False, kind="stable").index
     top = order[0]
     j = int(w.contributions["source"].loc[top])
-    who = (
-        "its own layer-1 state (the self loop; that state already mixes in its neighbours, so it is "
-        "not 'its features alone')"
-        if j == w.node
-        else f"node {j}"
+    values = dict(
+        pred=class_name(names[w.pred]),
+        rival=class_name(names[w.rival]),
+        node=j,
+        share=fmt(abs(float(margin.loc[top])), 2),
+        side=class_name(names[w.pred] if margin.loc[top] > 0 else names[w.rival]),
     )
-    side = names[w.pred] if margin.loc[top] > 0 else names[w.rival]
-    text = (
-        f"Green pushes toward {names[w.pred]}, red toward {names[w.rival]}. The largest share comes from "
-        f"{who}: {fmt(abs(float(margin.loc[top])), 2)} toward {side}."
-    )
+    if j == w.node:
+        first = _(
+            "Green pushes toward {pred}, red toward {rival}. The largest share comes from its own "
+            "layer-1 state (the self loop; that state already mixes in its neighbours, so it is not "
+            "'its features alone'): {share} toward {side}."
+        )
+    else:
+        first = _(
+            "Green pushes toward {pred}, red toward {rival}. The largest share comes from node {node}: "
+            "{share} toward {side}."
+        )
+    sentences = [first.format(**values)]
     rest = order[why_plots.MAX_BARS :]
     if len(rest):
-        text += f" The {len(rest)} smaller shares add up to {fmt(float(margin.loc[rest].sum()), 2)}."
-    return text + " Shares, bias and margin are exact: layer 2 is linear in the messages it sums."
+        sentences.append(
+            _("The {count} smaller shares add up to {total}.").format(
+                count=len(rest), total=fmt(float(margin.loc[rest].sum()), 2)
+            )
+        )
+    sentences.append(_("Shares, bias and margin are exact: layer 2 is linear in the messages it sums."))
+    return " ".join(sentences)
+
+
+def scenario_label(choice: str) -> str:
+    """A what-if option as shown ('uniform attention', 'without node 12')."""
+    if choice in SCENARIOS:
+        return _(SCENARIOS[choice])
+    return _("without node {node}").format(node=int(choice.rsplit(" ", 1)[-1]))
+
+
+def scenario_caption(choice: str, says_text: str) -> str:
+    if choice == UNIFORM:
+        return _("Uniform attention: the model says {says}.").format(says=says_text)
+    if choice == ALONE:
+        return _("Features only: the model says {says}.").format(says=says_text)
+    node = int(choice.rsplit(" ", 1)[-1])
+    return _("Without node {node}: the model says {says}.").format(node=node, says=says_text)
 
 
 # --- the view ----------------------------------------------------------------------------------
@@ -162,6 +260,7 @@ def view(data: Data, loaded: Loaded, node: int) -> None:
     model = loaded.result.model
     out = loaded.outputs
     names = list(data.class_names)
+    shown_names = [class_name(n) for n in names]
     w = loaded.cached(("why", node), lambda: explain.why(model, data, node))
     drops = loaded.cached(("drop_one", node), lambda: explain.drop_one(model, data, node))
     uniform = loaded.cached(
@@ -173,41 +272,46 @@ def view(data: Data, loaded: Loaded, node: int) -> None:
     note = one_neighbour_note(w)
     if note:
         st.info(note, icon=":material/info:")
-    fig = loaded.cached(("why figure", node), lambda: why_plots.waterfall_figure(w, y, pred))
+    fig = loaded.cached(("why figure", node, current()), lambda: why_plots.waterfall_figure(w, y, pred))
     st.plotly_chart(fig, key=f"why-waterfall-{node}", config={"displaylogo": False})
     margin = w.margin()
     if len(margin):
         st.caption(waterfall_caption(w, margin))
 
-    st.markdown("##### What if?")
+    st.markdown(_("##### What if?"))
     options = _scenario_options(w, drops)
     key = f"why-scenario-{node}-{abs(hash(tuple(options)))}"
     st.session_state.setdefault(key, options[0])
     choice = st.pills(
-        "Compare with", options, key=key, width="stretch", help="One click runs the model again on the edit."
-    )
+        _("Compare with"), options, key=key, width="stretch", format_func=scenario_label,
+        help=_("One click runs the model again on the edit."),
+    )  # fmt: skip
     choice = choice or options[0]
     cols = st.columns([1, 1.3])
     with cols[0]:
-        st.markdown("**Which single edge flips the prediction?**")
-        for line in flip_sentences(w, drops) or ["The node has no neighbours to remove."]:
+        st.markdown(_("**Which single edge flips the prediction?**"))
+        for line in flip_sentences(w, drops) or [_("The node has no neighbours to remove.")]:
             st.markdown(f"- {line}")
-        st.markdown("**Other what-ifs**")
-        tag = outcome(w, int(uniform.argmax()))
-        st.markdown(f"- With uniform attention the model says {says(names, uniform.numpy())} ({tag}).")
-        tag = outcome(w, int(alone.argmax()))
-        st.markdown(f"- From its own features alone it says {says(names, alone.numpy())} ({tag}).")
+        st.markdown(_("**Other what-ifs**"))
+        line = _("With uniform attention the model says {says} ({outcome}).").format(
+            says=says(names, uniform.numpy()), outcome=outcome(w, int(uniform.argmax()))
+        )
+        st.markdown(f"- {line}")
+        line = _("From its own features alone it says {says} ({outcome}).").format(
+            says=says(names, alone.numpy()), outcome=outcome(w, int(alone.argmax()))
+        )
+        st.markdown(f"- {line}")
     with cols[1]:
         probs = _scenario_probs(choice, uniform.numpy(), alone.numpy(), drops, names)
         st.plotly_chart(
-            why_plots.what_if_figure(w.probs.numpy(), {choice: probs}, names),
+            why_plots.what_if_figure(w.probs.numpy(), {scenario_label(choice): probs}, shown_names),
             key=f"why-whatif-{node}-{choice}",
             config={"displaylogo": False},
         )
-        st.caption(f"{choice.capitalize()}: the model says {says(names, probs)}.")
+        st.caption(scenario_caption(choice, says(names, probs)))
 
     if len(drops):
-        st.markdown("##### Attention against effect")
+        st.markdown(_("##### Attention against effect"))
         table = drops[["source", "effect", "pred"]].copy()
         alpha = w.contributions[w.contributions["source"] != node].groupby("source")["alpha"].sum()
         table["alpha"] = table["source"].map(alpha)
@@ -215,28 +319,29 @@ def view(data: Data, loaded: Loaded, node: int) -> None:
         st.markdown(rank_sentence(float(rho), len(table)))
         a, b = st.columns([1.2, 1])
         a.plotly_chart(
-            why_plots.alpha_effect_figure(table, names[w.pred], names, y),
+            why_plots.alpha_effect_figure(table, shown_names[w.pred], shown_names, y),
             key=f"why-scatter-{node}",
             config={"displaylogo": False},
         )
         with b:
+            effect = _("effect")
             shown = pd.DataFrame(
                 {
-                    "neighbour": table["source"],
-                    "true label": [names[int(y[j])] for j in table["source"]],
+                    _("neighbour"): table["source"],
+                    _("true label"): [shown_names[int(y[j])] for j in table["source"]],
                     "α": table["alpha"],
-                    "effect": table["effect"],
-                    "prediction without it": [names[int(c)] for c in table["pred"]],
+                    effect: table["effect"],
+                    _("prediction without it"): [shown_names[int(c)] for c in table["pred"]],
                 }
-            ).sort_values("effect", ascending=False)
+            ).sort_values(effect, ascending=False)
             st.dataframe(
                 shown,
                 hide_index=True,
                 height=300,
                 column_config={
                     "α": st.column_config.NumberColumn(format="%.3f"),
-                    "effect": st.column_config.NumberColumn(
-                        format="%.3f", help=explainers.DESCRIPTIONS["effect"]
+                    effect: st.column_config.NumberColumn(
+                        format="%.3f", help=_(explainers.DESCRIPTIONS["effect"])
                     ),
                 },
             )
@@ -246,7 +351,7 @@ def view(data: Data, loaded: Loaded, node: int) -> None:
 def _scenario_options(w: explain.Why, drops: pd.DataFrame) -> list[str]:
     ordered = drops.assign(flip=drops["pred"] != w.pred, size=drops["effect"].abs())
     ordered = ordered.sort_values(["flip", "size"], ascending=[False, False]).head(MAX_PILLS)
-    return [UNIFORM, ALONE] + [f"without node {int(j)}" for j in ordered["source"]]
+    return [UNIFORM, ALONE] + [f"without node {int(j)}" for j in ordered["source"]]  # values, not labels
 
 
 def _scenario_probs(
@@ -261,45 +366,57 @@ def _scenario_probs(
 
 
 def _explainers_panel(data: Data, loaded: Loaded, node: int) -> None:
-    st.markdown("##### Explainers from the ecosystem, side by side")
+    st.markdown(_("##### Explainers from the ecosystem, side by side"))
     r = loaded.result
     asked = st.session_state.setdefault("why-explainers", set())
     mine = (data.name, r.config.key(), r.seed, node)
     if mine not in asked:
         st.caption(
-            "PyG's GNNExplainer, AttentionExplainer and Captum's Integrated Gradients on this node's "
-            "incoming edges, next to α and the exact drop-one effect. Takes a few seconds (longer for hubs)."
+            _(
+                "PyG's GNNExplainer, AttentionExplainer and Captum's Integrated Gradients on this node's "
+                "incoming edges, next to α and the exact drop-one effect. Takes a few seconds (longer for "
+                "hubs)."
+            )
         )
         st.button(
-            "Run the explainers",
+            _("Run the explainers"),
             icon=":material/play_arrow:",
             key=f"why-run-{node}",
             on_click=asked.add,
             args=(mine,),
         )
         return
-    bar = st.progress(0.0, text="Starting the explainers")
+    bar = st.progress(0.0, text=_("Starting the explainers"))
 
     def progress(done: int, total: int, what: str) -> None:
-        text = "Done" if what == "done" else f"Running {what} ({done + 1} of {total})"
+        if what == "done":
+            text = _("Done")
+        else:
+            text = _("Running {method} ({step} of {total})").format(method=what, step=done + 1, total=total)
         bar.progress(done / total, text=text)
 
     comparison = loaded.cached(
         ("explainers", node), lambda: explainers.compare(r.model, data, node, on_progress=progress)
     )
     bar.empty()
-    table = comparison.table.rename(columns={"source": "neighbour"})
+    labels = {c: method_label(c) for c in comparison.columns}
+    table = comparison.table.rename(columns={"source": _("neighbour"), **labels})
     st.dataframe(
         table,
         hide_index=True,
-        column_config={c: st.column_config.NumberColumn(format="%.4f") for c in comparison.columns},
+        column_config={labels[c]: st.column_config.NumberColumn(format="%.4f") for c in comparison.columns},
     )
     line = agreement_sentence(comparison.correlations, int((comparison.table["source"] != node).sum()))
     if line:
         st.markdown(line)
-    st.markdown("Spearman rank correlations between the columns (1: same order, -1: reversed):")
-    st.dataframe(comparison.correlations.round(2))
-    seconds = ", ".join(f"{m} {s:.1f} s" for m, s in comparison.seconds.items())
+    st.markdown(_("Spearman rank correlations between the columns (1: same order, -1: reversed):"))
+    st.dataframe(comparison.correlations.round(2).rename(index=labels, columns=labels))
+    seconds = ", ".join(f"{method_label(m)} {s:.1f} s" for m, s in comparison.seconds.items())
     for column in comparison.columns:
-        st.caption(f"**{column}**: {explainers.DESCRIPTIONS[column]}")
-    st.caption(f"Time on this machine: {seconds}.")
+        # TRANSLATORS: a column of the explainers' table and what it measures.
+        st.caption(
+            _("**{name}**: {description}").format(
+                name=labels[column], description=_(explainers.DESCRIPTIONS[column])
+            )
+        )
+    st.caption(_("Time on this machine: {seconds}.").format(seconds=seconds))
