@@ -167,7 +167,9 @@ def compare(
         table[method] = scores[method].numpy()
     table = table.sort_values(["alpha", "source"], ascending=[False, True], ignore_index=True)
     numeric = table.drop(columns="source")
-    correlations = numeric.corr(method="spearman") if len(table) > 1 else _nan_matrix(numeric.columns)
+    # Spearman's ρ is Pearson's r of the (average) ranks: pandas' method="spearman" imports
+    # scipy.stats for it, half a second on the page's first "Why?".
+    correlations = numeric.rank().corr() if len(table) > 1 else _nan_matrix(numeric.columns)
     return Comparison(node, table, correlations, seconds)
 
 

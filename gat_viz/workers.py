@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 _DATA: dict[str, Any] = {}  # in a worker: datasets by name, loaded once
+NICE = 5  # workers' priority below the server's (see _warm)
 
 
 def _exit_with_parent() -> None:
@@ -46,8 +47,13 @@ def _exit_with_parent() -> None:
 
 def _warm(root: str | None) -> None:
     """Worker initialiser: import the heavy modules and pin one thread (the server's other
-    trainings and page work share the cores)."""
+    trainings and page work share the cores). A little lower priority than the server: on a
+    busy machine a click is drawn before an epoch is trained (idle, nothing changes)."""
     _exit_with_parent()
+    try:
+        os.nice(NICE)
+    except OSError:  # not allowed here: train at the server's priority
+        pass
     import torch
 
     torch.set_num_threads(1)

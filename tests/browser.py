@@ -24,6 +24,8 @@ ARGS = [
     "--disable-dev-shm-usage",
 ]  # fmt: skip
 
+# A drawn chart (the frame's hidden preload chart excluded: gat_viz/ui/frame.py).
+CHART = '[data-testid="stPlotlyChart"] .main-svg >> visible=true'
 # The drawn nodes of the neighbourhood chart: [[id, x, y, hop], ...] on screen (scrolled into
 # view), all of them for `null`, or those of one node id.
 FIND_JS = """want => {

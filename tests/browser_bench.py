@@ -20,6 +20,7 @@ from playwright.sync_api import sync_playwright
 
 from tests.browser import (
     ARGS,
+    CHART,
     FIND_JS,
     PANEL_JS,
     TITLE_JS,
@@ -57,7 +58,7 @@ def click_and_time(page, node: int, x: float, y: float) -> tuple[float, float]:
     page.wait_for_function(WHY_JS, arg=node, timeout=60_000, polling=20)
     why = time.perf_counter() - start
     wait_for_app(page)
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg')
+    page.wait_for_selector(CHART)
     return graph, why
 
 
@@ -92,7 +93,7 @@ def _cold_start(page, script: str) -> tuple[float, float]:
     with streamlit_server(script=script) as url:
         opened = time.perf_counter()
         page.goto(url)
-        page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=120_000)
+        page.wait_for_selector(CHART, timeout=120_000)
         done = time.perf_counter()
     return done - started, done - opened
 
@@ -152,7 +153,7 @@ def _clicks(
     why_times: list[float] = []
     page.goto(f"{url}/?node=1358")
     wait_for_app(page)
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg')
+    page.wait_for_selector(CHART)
     before = cpu_seconds(pid)
     for i in range(clicks):
         if i % 4 == 3:  # every 4th click goes back to the hub, the heaviest view

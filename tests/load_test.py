@@ -1,10 +1,11 @@
-"""A classroom at once: `python -m tests.load_test [--sessions 20] [--seconds 60] [--think 0]`.
+"""A classroom at once: `python -m tests.load_test [--sessions 20] [--seconds 60] [--think 0] [--ramp 0]`.
 
 One server on loopback, one headless Chromium with one page per session. Every session opens
 the app on a random node, then until the time is up clicks drawn nodes (timed until the chart
 shows the new centre) and now and then moves the slope slider, which loads or trains a model
 (trainings are shared and bounded). With `--think T` a session pauses 0.5 T to 1.5 T seconds
-after each action, as a person reading the page does; 0 clicks back to back. Counts errors:
+after each action, as a person reading the page does; 0 clicks back to back. With `--ramp R`
+the sessions open their pages spread over R seconds, as a class arriving. Counts errors:
 page errors, Streamlit exception boxes, Python tracebacks on screen, timeouts. Prints one JSON
 line: click-to-redraw p50 / p95, errors, the server's peak resident memory, and the CPU
 seconds of server, Chromium and driver (here all share the server's cores; in a class the
@@ -28,6 +29,7 @@ from playwright.async_api import async_playwright
 
 from tests.browser import (
     ARGS,
+    CHART,
     FIND_JS,
     IDLE_JS,
     ROOT,
@@ -43,24 +45,36 @@ MODEL_JS = """() => [...document.querySelectorAll('[data-testid=stMarkdownContai
 # The chart shows node n, or the page swapped in another model since the click.
 DONE_JS = """([n, model]) => (""" + TITLE_JS + """)(n) || (""" + MODEL_JS + """)() !== model"""
 
+# For each [x, y]: is a drawn node the topmost thing there (not the legend, not a label)?
+ON_TOP_JS = """points => points.map(([x, y]) => {
+    const el = document.elementFromPoint(x, y);
+    return !!el && el.matches('path.point');
+})"""
+
 # Check every 50 ms, not every animation frame (playwright's default): 20 pages polling at
 # 60 Hz keep Chromium busy drawing frames and starve the pages being measured.
 POLL_MS = 50
+
+
+WAIT_MS = 300_000  # every page's Chromium shares this machine's two cores: waits are long here
 
 
 async def wait_idle(page, timeout_ms: int) -> None:
     await page.wait_for_function(IDLE_JS, timeout=timeout_ms, polling=POLL_MS)
 
 
-async def session(browser, url: str, clock: dict, rng: random.Random, stats: dict, think: float) -> None:
+async def session(
+    browser, url: str, clock: dict, rng: random.Random, stats: dict, think: float, delay: float = 0.0
+) -> None:
+    await asyncio.sleep(delay)  # a class does not open the page in the same second (--ramp)
     context = await browser.new_context(viewport={"width": 1300, "height": 950})
     page = await context.new_page()
     page.on("pageerror", lambda exc: stats["page_errors"].append(str(exc)))
     step = "open"
     try:
-        await page.goto(f"{url}/?node={rng.randrange(2708)}", timeout=120_000)
-        await page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=120_000)
-        await wait_idle(page, 120_000)
+        await page.goto(f"{url}/?node={rng.randrange(2708)}", timeout=WAIT_MS)
+        await page.wait_for_selector(CHART, timeout=WAIT_MS)
+        await wait_idle(page, WAIT_MS)
         stats["loaded"].append(time.monotonic() - clock["opened"])
         await clock["go"].wait()  # the timed part starts when every session is in
         while time.monotonic() < clock["deadline"]:
@@ -73,21 +87,24 @@ async def session(browser, url: str, clock: dict, rng: random.Random, stats: dic
                 # A new setting loads or trains in the background; the page keeps the current
                 # model explorable meanwhile, so the session goes on clicking.
                 await page.wait_for_timeout(500)
-                await wait_idle(page, 120_000)
-                await page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=120_000)
+                await wait_idle(page, WAIT_MS)
+                await page.wait_for_selector(CHART, timeout=WAIT_MS)
             else:
                 step = "find"
                 points = await page.evaluate(FIND_JS, None)
                 points = [p for p in points if p[3] != 0] or points
+                # Only nodes a person can click: not under the legend or a hover label.
+                clickable = await page.evaluate(ON_TOP_JS, [[p[1], p[2]] for p in points])
+                points = [p for p, ok in zip(points, clickable) if ok] or points
                 node, x, y, _ = rng.choice(points)
                 model = await page.evaluate(MODEL_JS)
                 await page.mouse.move(x, y)
                 start = time.perf_counter()
                 await page.mouse.click(x, y)
                 step = f"click {node}: title"
-                await page.wait_for_function(DONE_JS, arg=[node, model], timeout=120_000, polling=POLL_MS)
+                await page.wait_for_function(DONE_JS, arg=[node, model], timeout=WAIT_MS, polling=POLL_MS)
                 step = f"click {node}: idle"
-                await wait_idle(page, 120_000)
+                await wait_idle(page, WAIT_MS)
                 if await page.evaluate(TITLE_JS, node):
                     stats["clicks"].append(time.perf_counter() - start)
                 else:
@@ -110,7 +127,9 @@ async def session(browser, url: str, clock: dict, rng: random.Random, stats: dic
         await context.close()
 
 
-async def drive(url: str, sessions: int, seconds: float, think: float, seed: int, pid: int) -> dict:
+async def drive(
+    url: str, sessions: int, seconds: float, think: float, seed: int, pid: int, ramp: float = 0.0
+) -> dict:
     stats: dict = {
         "clicks": [], "loaded": [], "slider_moves": 0, "page_errors": [], "errors": [], "tracebacks": 0,
         "exceptions": 0, "cpu": [], "cpu_open": [], "lost_to_switch": 0,
@@ -132,7 +151,10 @@ async def drive(url: str, sessions: int, seconds: float, think: float, seed: int
         browser = await p.chromium.launch(executable_path=require_chromium(), headless=True, args=ARGS)
         starter = asyncio.create_task(start_when_all_loaded())
         await asyncio.gather(
-            *(session(browser, url, clock, random.Random(seed + k), stats, think) for k in range(sessions))
+            *(
+                session(browser, url, clock, random.Random(seed + k), stats, think, ramp * k / sessions)
+                for k in range(sessions)
+            )
         )
         if not starter.done():
             await starter
@@ -140,7 +162,9 @@ async def drive(url: str, sessions: int, seconds: float, think: float, seed: int
     return stats
 
 
-def run(sessions: int = 20, seconds: float = 60.0, think: float = 0.0, seed: int = 0) -> dict:
+def run(
+    sessions: int = 20, seconds: float = 60.0, think: float = 0.0, seed: int = 0, ramp: float = 0.0
+) -> dict:
     cache = tempfile.mkdtemp(prefix="gat-viz-load-")
     with streamlit_server(env={"GAT_VIZ_CACHE": cache}, with_pid=True) as (url, pid):
         peak = [0]
@@ -155,7 +179,7 @@ def run(sessions: int = 20, seconds: float = 60.0, think: float = 0.0, seed: int
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()
         started = time.monotonic()
-        stats = asyncio.run(drive(url, sessions, seconds, think, seed, pid))
+        stats = asyncio.run(drive(url, sessions, seconds, think, seed, pid, ramp))
         stop.set()
         watcher.join()
     clicks = sorted(stats["clicks"])
@@ -166,6 +190,7 @@ def run(sessions: int = 20, seconds: float = 60.0, think: float = 0.0, seed: int
     return {
         "sessions": sessions,
         "think_s": think,
+        "ramp_s": ramp,
         "seconds": round(time.monotonic() - started, 1),
         "load_all_s": round(max((t for t in stats["loaded"] if t == t), default=0.0), 1),
         "clicks": len(clicks),
@@ -177,6 +202,7 @@ def run(sessions: int = 20, seconds: float = 60.0, think: float = 0.0, seed: int
         "tracebacks": stats["tracebacks"],
         "exception_boxes": stats["exceptions"],
         "peak_rss_mb": round(peak[0] / 2**20),
+        "server_cpu_per_click_s": round(used(stats["cpu"]).get("server", 0.0) / max(len(clicks), 1), 3),
         # CPU seconds each part used in the timed part: where the cores went.
         "cpu_s": used(stats["cpu"]),
         "cpu_open_s": used(stats["cpu_open"]),  # opening every page, before the timed part
@@ -189,5 +215,6 @@ if __name__ == "__main__":
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--think", type=float, default=0.0, help="mean pause after each action, s")
+    parser.add_argument("--ramp", type=float, default=0.0, help="open the pages over this many seconds")
     args = parser.parse_args()
-    print(json.dumps(run(args.sessions, args.seconds, args.think)))
+    print(json.dumps(run(args.sessions, args.seconds, args.think, ramp=args.ramp)))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import FIND_JS, PANEL_JS, TITLE_JS, wait_for_app
+from tests.browser import CHART, FIND_JS, PANEL_JS, TITLE_JS, wait_for_app
 from tests.conftest import ROOT, app_server_cache
 
 pytestmark = pytest.mark.browser
@@ -16,7 +16,7 @@ SHOTS = ROOT / "tests" / "artifacts"
 def open_app(page, url):
     page.goto(url)
     wait_for_app(page)
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=60_000)
+    page.wait_for_selector(CHART, timeout=60_000)
 
 
 def chart_title(page) -> str:
@@ -189,7 +189,7 @@ def test_moving_the_slope_slider_trains_and_redraws(app_server, page, cora):
     page.wait_for_function("n => document.body.innerText.includes(`Node ${n}`)", arg=clicked, timeout=30_000)
     page.wait_for_function("() => document.body.innerText.includes('trained just now')", timeout=180_000)
     wait_for_app(page)
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg')
+    page.wait_for_selector(CHART)
     body = page.inner_text("body")
     assert "training it now" not in body and "training…" not in body
     assert re.search(r"Model: Cora, 8×8 heads, LeakyReLU α=0.25, .* trained just now", body)

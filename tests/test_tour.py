@@ -7,7 +7,7 @@ import pytest
 
 from gat_viz import i18n
 from gat_viz.chapters import CHAPTERS
-from tests.browser import wait_for_app
+from tests.browser import CHART, wait_for_app
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.browser
@@ -81,7 +81,7 @@ def open_chapter(browser, url, lang, number):
     page.goto(f"{url}/?chapter={number}&lang={lang}&present=1")
     page.wait_for_selector(".st-key-chapter_card", timeout=120_000)
     wait_for_app(page, 120_000)
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=120_000)
+    page.wait_for_selector(CHART, timeout=120_000)
     wait_for_app(page, 120_000)
     return context, page, errors
 
@@ -147,7 +147,7 @@ def test_a_link_reproduces_its_view_in_a_new_browser(app_server, browser, cora):
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         page = context.new_page()
         page.goto(url or pages[-1][1])
-        page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=120_000)
+        page.wait_for_selector(CHART, timeout=120_000)
         wait_for_app(page, 120_000)
         title = page.locator('[data-testid="stPlotlyChart"] .gtitle', has_text="node 5:").first.text_content()
         legend = page.locator('[data-testid="stPlotlyChart"] .legendtitletext').all_text_contents()

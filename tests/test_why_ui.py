@@ -162,3 +162,15 @@ def test_waterfall_caption_numbers(shipped, cora):
     assert f"The {len(margin) - 15} smaller shares add up to {why.fmt(float(rest), 2)}." in text
     top = int(w.contributions["source"].loc[order.index[0]])
     assert f"node {top}: {why.fmt(abs(float(margin.loc[order.index[0]])), 2)} toward" in text
+
+
+def test_spearman_equals_pandas_spearman():
+    import numpy as np
+    import pandas as pd
+
+    from gat_viz.ui.why import spearman
+
+    rng = np.random.default_rng(0)
+    a = pd.Series(rng.normal(size=40).round(1))  # ties included
+    b = pd.Series(a * 0.3 + rng.normal(size=40))
+    assert abs(spearman(a, b) - a.corr(b, method="spearman")) < 1e-12

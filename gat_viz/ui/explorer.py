@@ -27,7 +27,7 @@ from gat_viz.graph import FOCUS, WIDE_RING
 from gat_viz.heads import head_similarity, head_views, heads_grid_figure, picked_head
 from gat_viz.i18n import N_, _, class_name, current
 from gat_viz.numbers import fmt
-from gat_viz.plotting import COLOUR_BY, neighbourhood_figure, picked_node, probability_figure
+from gat_viz.plotting import COLOUR_BY, HEIGHT, neighbourhood_figure, picked_node, probability_figure
 from gat_viz.ui import errors, resources, teaching, tour, why
 from gat_viz.ui.jobs import Loaded
 from gat_viz.ui.links import HOPS, LAYERS, MODES, check_view, head_options
@@ -54,6 +54,7 @@ COLOUR_LABELS = {
 }  # fmt: skip
 HEAD_LABELS = {"mean": N_("mean"), "max": N_("max")}
 STAGED = ("learns", "static", "why")  # chapter panels drawn in the graph's place
+PRESENT_HEIGHT = 470  # px: with the larger text of presenter mode the graph still fits 1280×720
 
 
 def view(data: Data, loaded: Loaded) -> None:
@@ -261,7 +262,15 @@ def _graph(
         ("figure", *figure_key, present),
         lambda: _projected(
             neighbourhood_figure(
-                nv, out, y, data.class_names, resources.splits(data.name), colour_by, relative, title
+                nv,
+                out,
+                y,
+                data.class_names,
+                resources.splits(data.name),
+                colour_by,
+                relative,
+                title,
+                height=PRESENT_HEIGHT if present else HEIGHT,
             ),
             present,
         ),

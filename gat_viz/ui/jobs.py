@@ -55,6 +55,9 @@ def max_trainings(env: dict[str, str] | None = None) -> tuple[int, str]:
     return default, f"{MAX_TRAININGS_ENV}={raw[:20]!r} is not a whole number from 1 to 64; using {default}."
 
 
+WARM_DELAY_S = 4.0  # after the first page: see ModelStore.warm
+
+
 @dataclass
 class Loaded:
     result: TrainResult
@@ -193,13 +196,20 @@ class ModelStore:
                 job.state = "dropped"
                 self._turn.notify_all()
 
-    def warm(self) -> None:
+    def warm(self, delay: float = WARM_DELAY_S) -> None:
         """Start the training workers in the background (each imports torch: seconds), once,
-        after the first page is drawn, so the first slider move does not wait for them."""
+        `delay` seconds after the first page is sent, so the first slider move does not wait for
+        them. Not at once: the browser is still drawing that page, and on two cores the workers'
+        imports delayed the first graph by about a second (measured with tests.browser_bench)."""
         with self._lock:
             if self._warmed:
                 return
             self._warmed = True
+        timer = threading.Timer(delay, self._warm_now)
+        timer.daemon = True
+        timer.start()
+
+    def _warm_now(self) -> None:
         try:
             self.pool.warm()
         except Exception:  # the page must not fail for it: the first training will try again

@@ -75,7 +75,7 @@ def _page(model_line: DeltaGenerator) -> None:
     if not store.cache.writable:
         st.caption(_("The model cache folder cannot be written: models trained now are kept in memory only."))
     explorer.view(data, loaded)
-    store.warm()  # training workers start now that the page is drawn
+    store.warm()  # training workers start a few seconds after the page is drawn
 
 
 NAMES = {

@@ -252,6 +252,12 @@ def scenario_caption(choice: str, says_text: str) -> str:
     return _("Without node {node}: the model says {says}.").format(node=node, says=says_text)
 
 
+def spearman(a: pd.Series, b: pd.Series) -> float:
+    """Spearman's ρ: Pearson's r of the average ranks (what pandas' method="spearman" computes,
+    without importing scipy.stats: half a second on a cold page)."""
+    return float(a.rank().corr(b.rank()))
+
+
 # --- the view ----------------------------------------------------------------------------------
 
 
@@ -315,7 +321,7 @@ def view(data: Data, loaded: Loaded, node: int) -> None:
         table = drops[["source", "effect", "pred"]].copy()
         alpha = w.contributions[w.contributions["source"] != node].groupby("source")["alpha"].sum()
         table["alpha"] = table["source"].map(alpha)
-        rho = table["alpha"].corr(table["effect"], method="spearman") if len(table) >= 3 else float("nan")
+        rho = spearman(table["alpha"], table["effect"]) if len(table) >= 3 else float("nan")
         st.markdown(rank_sentence(float(rho), len(table)))
         a, b = st.columns([1.2, 1])
         a.plotly_chart(
