@@ -29,13 +29,22 @@ import torch.nn.functional as F
 
 from gat_viz.config import GATConfig
 from gat_viz.data import Graph as Data
+from gat_viz.i18n import N_
 from gat_viz.layers import AttentionGraph
 from gat_viz.model import GAT, attention_parameters
 from gat_viz.sparse import SparseFeatures, dropout_generator
 
 
 class TrainingDiverged(RuntimeError):
-    """The loss blew up (see `DIVERGENCE`) or became NaN or infinite; no model is returned."""
+    """The loss blew up (see `DIVERGENCE`) or became NaN or infinite; no model is returned.
+    `template` and `fields` give the message again for a page in another language (gat_viz.i18n)."""
+
+    def __init__(self, template: str, fields: dict[str, object]) -> None:
+        super().__init__(template.format(**fields))
+        self.template, self.fields = template, fields
+
+    def __reduce__(self) -> tuple:  # raised in a training worker, re-raised in the server
+        return (TrainingDiverged, (self.template, self.fields))
 
 
 # A training loss this many times that of guessing uniformly, log(K), means the steps overshoot
@@ -161,7 +170,7 @@ def train(
             loss = F.nll_loss(out[field.targets], y[splits["train"]])
             loss_value = loss.item()
             if not loss_value <= limit:  # also NaN
-                raise TrainingDiverged(_diverged(loss_value, epoch, config, limit))
+                raise _diverged(loss_value, epoch, config, limit)
             loss.backward()
             grad_norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads(att_params))))
             optimizer.step()
@@ -176,7 +185,7 @@ def train(
                 moved = torch._foreach_sub(att_params, att_init)
                 change = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(moved))).item()
             if not math.isfinite(val_loss):
-                raise TrainingDiverged(_diverged(val_loss, epoch, config, limit))
+                raise _diverged(val_loss, epoch, config, limit)
             record = EpochRecord(
                 epoch, loss_value, acc["train"], val_loss, acc["val"], acc["test"], grad_norm.item(), change
             )
@@ -292,17 +301,21 @@ def _copy_state(model: GAT) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
-def _diverged(value: float, epoch: int, config: GATConfig, limit: float) -> str:
+def _diverged(value: float, epoch: int, config: GATConfig, limit: float) -> TrainingDiverged:
     uniform = limit / DIVERGENCE
-    what = (
-        f"reached {value:.4g}, more than {DIVERGENCE:g}× the {uniform:.3g} of guessing uniformly,"
-        if math.isfinite(value)
-        else f"became {value}"
-    )
-    return (
-        f"training diverged: the training loss {what} at epoch {epoch} with learning rate "
-        f"{config.lr:g}; no model was kept. Try a smaller learning rate."
-    )
+    fields = {"value": value, "epoch": epoch, "lr": config.lr, "times": DIVERGENCE, "uniform": uniform}
+    if math.isfinite(value):
+        template = N_(
+            "training diverged: the training loss reached {value:.4g}, more than {times:g}× the "
+            "{uniform:.3g} of guessing uniformly, at epoch {epoch} with learning rate {lr:g}; no model "
+            "was kept. Try a smaller learning rate."
+        )
+    else:
+        template = N_(
+            "training diverged: the training loss became {value} at epoch {epoch} with learning rate {lr:g}; "
+            "no model was kept. Try a smaller learning rate."
+        )
+    return TrainingDiverged(template, fields)
 
 
 @contextlib.contextmanager

@@ -215,3 +215,16 @@ def test_every_64_bit_seed_is_accepted(cora):
     assert train(cora, GATConfig(max_epochs=1), seed=2**64 - 1).seed == 2**64 - 1
     seed = train(cora, GATConfig(max_epochs=1), seed=np.int64(5)).seed
     assert seed == 5 and type(seed) is int
+
+
+def test_a_divergence_crosses_processes_and_languages():
+    import pickle
+
+    from gat_viz import i18n
+    from gat_viz.train import TrainingDiverged
+
+    exc = TrainingDiverged("became {value} at epoch {epoch}", {"value": float("nan"), "epoch": 3})
+    again = pickle.loads(pickle.dumps(exc))  # raised in a worker process, re-raised in the server
+    assert str(again) == "became nan at epoch 3" and again.fields == exc.fields
+    with i18n.using("zh"):
+        assert i18n._(again.template) == again.template  # not a catalogue string: shown as is

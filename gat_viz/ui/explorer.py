@@ -286,14 +286,14 @@ def _graph(
 
 
 def _projected(fig: go.Figure, present: bool) -> go.Figure:
-    """For a projector (presenter mode): nodes 1.3× larger and larger legend and title text."""
+    """For a projector (presenter mode): nodes 1.3× larger. (Larger legend or title text would
+    collide with the edge legend's rows above the drawing.)"""
     if not present:
         return fig
     for trace in fig.data:
         size = trace.marker.size if "markers" in (trace.mode or "") else None
         if size is not None:
             trace.marker.size = [v * 1.3 for v in size] if isinstance(size, (list, tuple)) else size * 1.3
-    fig.update_layout(title_font_size=17, legend_font_size=14)
     return fig
 
 

@@ -94,7 +94,8 @@ class Job:
     # file), done, failed, dropped (nobody wanted it any more)
     state: str = "waiting"
     history: list[EpochRecord] = field(default_factory=list)
-    error: str = ""
+    error: str = ""  # an N_ template, translated where shown, with its `error_fields`
+    error_fields: dict = field(default_factory=dict)
     wanted: set[str] = field(default_factory=set)  # the sessions waiting for it
     cancel: threading.Event = field(default_factory=threading.Event)
 
@@ -238,7 +239,7 @@ class ModelStore:
             self._keep(job.key, Loaded(result, model_outputs(result.model, data), source, fields))
             job.state = "done"
         except TrainingDiverged as exc:
-            job.state, job.error = "failed", str(exc)
+            job.state, job.error, job.error_fields = "failed", exc.template, exc.fields
         except BrokenProcessPool:
             self.pool.reset()
             job.state = "failed"

@@ -64,7 +64,7 @@ def _poll(store: ModelStore, key: Key, max_epochs: int) -> None:
         if st.session_state.get("failure_shown") != key:  # once: the page's model line says so too
             st.session_state["failure_shown"] = key
             st.rerun()
-        st.error(_(job.error))  # translated when gat_viz.ui.jobs stores a marked (N_) message
+        st.error(_(job.error).format(**job.error_fields))  # jobs stores N_ templates
         st.button(_("Try again"), on_click=lambda: st.session_state.update(retry=key))
         return
     if job.state == "waiting":
