@@ -57,6 +57,7 @@ def neighbourhood_figure(
         fig.add_trace(trace)
     for trace in _edge_legend(view, style, relative):  # last: node traces keep their indices
         fig.add_trace(trace)
+    top = (_legend_px(relative) if len(style.value) else 0) + (24 if title else 6)
     fig.update_layout(
         title=dict(text=title, x=0.01, y=0.99, yanchor="top", font=dict(size=14)),
         showlegend=True,
@@ -69,7 +70,8 @@ def neighbourhood_figure(
         ),
         xaxis=dict(visible=False, range=_range(nb.hops)),
         yaxis=dict(visible=False, range=_range(nb.hops), scaleanchor="x", scaleratio=1),
-        margin=dict(l=5, r=5, t=(40 if len(style.value) else 0) + (24 if title else 6), b=5),
+        # the edge legend above the drawing: two rows, three with "α × uniform" (its colour rows)
+        margin=dict(l=5, r=5, t=top, b=5),
         height=height,
         plot_bgcolor="white",
         hovermode="closest",
@@ -82,6 +84,10 @@ def neighbourhood_figure(
 def legend_title(colour_by: str) -> str:
     """The node legend's title for a `COLOUR_BY` value, in the current language."""
     return _(LEGEND_TITLES[colour_by]) if colour_by in LEGEND_TITLES else colour_by.capitalize()
+
+
+def _legend_px(relative: bool) -> int:
+    return 60 if relative else 40
 
 
 def node_sizes(hop: np.ndarray, hops: int, height: int = HEIGHT) -> np.ndarray:
