@@ -17,6 +17,15 @@ ATTENTIONS = ("learned", "frozen", "uniform")
 # 64×1024 first layer on Cora is already ~380 M weights (1.5 GB), so more is a typo, not a model.
 MAX_HEADS = 64  # heads and out_heads
 MAX_HIDDEN = 1024  # channels per head
+# The app's sliders, as (lowest, highest, step) per GATConfig field: the sidebar draws them, a link
+# is snapped to them (gat_viz.ui.links) and `pretrain` trains every value one step away.
+SLIDERS = {
+    "negative_slope": (0.0, 1.0, 0.05),
+    "heads": (1, 16, 1),
+    "dropout": (0.0, 0.9, 0.05),
+    "hidden": (1, 64, 1),
+    "max_epochs": (10, 2000, 10),
+}
 
 # Fields added after models were shipped, with the value every older config had. `key()` leaves a
 # field out while it holds that value, so older configs keep their keys (and cache entries), and

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
+from gat_viz import config
 from gat_viz.config import GATConfig
 
 if TYPE_CHECKING:
@@ -27,12 +28,8 @@ if TYPE_CHECKING:
 
 Setting = tuple[str, GATConfig, int]  # (dataset, config, seed): one model, one cache entry
 
-# The sidebar's three model sliders (gat_viz/ui/sidebar.py), as (lowest, highest, step). Links are
-# snapped to the same grids (gat_viz.ui.links.PARAMS); tests/test_pretrain.py checks both agree.
-SLOPES = (0.0, 1.0, 0.05)  # LeakyReLU negative slope α: 21 values
-HEADS = (1, 16, 1)  # attention heads in layer 1: 16 values
-DROPOUTS = (0.0, 0.9, 0.05)  # dropout: 19 values
-SLIDERS = {"negative_slope": SLOPES, "heads": HEADS, "dropout": DROPOUTS}  # GATConfig field: range
+# The sidebar's three model sliders (gat_viz.config.SLIDERS): slope 21 values, heads 16, dropout 19.
+SLIDERS = {field: config.SLIDERS[field] for field in ("negative_slope", "heads", "dropout")}
 SEED = 0  # the app's default seed
 DATASETS = ("Cora", "CiteSeer")  # the app's (gat_viz.ui.links.DATASETS)
 # Seconds per model before one has finished here: measured on a shared 2-core machine with one

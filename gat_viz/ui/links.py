@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from gat_viz.config import SLIDERS
 from gat_viz.i18n import LANGUAGES, _
 
 MAX_CHARS = 24  # longer values are refused unread (a float of 400 digits is inf; int() of 5,000 raises)
@@ -157,14 +158,14 @@ PARAMS = (
     # the model's setting (sidebar)
     Param("dataset", "dataset", "Cora", choice("dataset", DATASETS)),
     Param("attention", "kind", "gat", choice("attention", tuple(KINDS))),
-    Param("slope", "slope", 0.2, number("slope", 0.0, 1.0, 0.05), _num),
-    Param("heads", "heads", 8, number("heads", 1, 16, 1, integer=True)),
-    Param("dropout", "dropout", 0.6, number("dropout", 0.0, 0.9, 0.05), _num),
-    Param("hidden", "hidden", 8, number("hidden", 1, 64, 1, integer=True)),
+    Param("slope", "slope", 0.2, number("slope", *SLIDERS["negative_slope"]), _num),
+    Param("heads", "heads", 8, number("heads", *SLIDERS["heads"], integer=True)),
+    Param("dropout", "dropout", 0.6, number("dropout", *SLIDERS["dropout"]), _num),
+    Param("hidden", "hidden", 8, number("hidden", *SLIDERS["hidden"], integer=True)),
     Param("activation", "activation", "leaky_relu", choice("activation", ACTIVATIONS)),
     Param("seed", "seed", 0, number("seed", 0, 9999, 1, integer=True)),
     Param("lr", "lr", 0.005, levels("lr", LEARNING_RATES), _num),
-    Param("epochs", "max_epochs", 1000, number("epochs", 10, 2000, 10, integer=True)),
+    Param("epochs", "max_epochs", 1000, number("epochs", *SLIDERS["max_epochs"], integer=True)),
     # the view
     Param("node", "node", None, whole("node", 10**6)),
     Param("mode", "mode", MODES[0], choice("mode", MODES)),

@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from gat_viz.config import GATConfig
+from gat_viz.config import SLIDERS, GATConfig
 from gat_viz.i18n import LANGUAGES, N_, _
 from gat_viz.ui.links import ACTIVATIONS, DATASETS, KINDS, LEARNING_RATES
 
@@ -88,21 +88,27 @@ def model_setting(pending: frozenset[str] = frozenset()) -> tuple[str, GATConfig
     def label(text: str, field: str) -> str:
         return text + (_(PENDING) if field in pending else "")
 
+    def limits(field: str) -> dict[str, float]:
+        lo, hi, step = SLIDERS[field]
+        return {"min_value": lo, "max_value": hi, "step": step}
+
     slope = sb.slider(
-        label(_("LeakyReLU negative slope α"), "negative_slope"), 0.0, 1.0, step=0.05, key="slope",
+        label(_("LeakyReLU negative slope α"), "negative_slope"), **limits("negative_slope"), key="slope",
         help=_("The slope for negative attention scores. 0 is ReLU: negative scores tie at 0."),
     )  # fmt: skip
-    heads = sb.slider(label(_("Heads"), "heads"), 1, 16, key="heads", help=_("Attention heads in layer 1"))
+    heads = sb.slider(
+        label(_("Heads"), "heads"), **limits("heads"), key="heads", help=_("Attention heads in layer 1")
+    )
     dropout = sb.slider(
-        label(_("Dropout"), "dropout"), 0.0, 0.9, step=0.05, key="dropout", help=_("On inputs and attention")
+        label(_("Dropout"), "dropout"), **limits("dropout"), key="dropout", help=_("On inputs and attention")
     )
     with sb.expander(_("Advanced")):
-        hidden = st.slider(label(_("Hidden units per head"), "hidden"), 1, 64, key="hidden")
+        hidden = st.slider(label(_("Hidden units per head"), "hidden"), **limits("hidden"), key="hidden")
         activation = st.selectbox(
             _("Activation"), ACTIVATIONS, key="activation", format_func=lambda a: _(ACTIVATION_LABELS[a])
         )
         seed = st.number_input(_("Seed"), 0, 9999, key="seed")
-        max_epochs = st.slider(_("Max epochs"), 10, 2000, step=10, key="max_epochs")
+        max_epochs = st.slider(_("Max epochs"), **limits("max_epochs"), key="max_epochs")
         lr = st.select_slider(
             _("Learning rate"), LEARNING_RATES, key="lr",
             help=_("Adam's step size. From 0.5 up training diverges: the app stops it and says so."),
