@@ -21,6 +21,7 @@ from gat_viz.layers import (
     zeros,
 )
 from gat_viz.sparse import SparseFeatures
+from tests.twins import assert_matches_twin, assert_starts_like_pyg
 
 ATOL = 1e-5
 
@@ -38,12 +39,7 @@ def pair(in_channels, out_channels, **kwargs):
 def test_matches_gatconv_on_a_tricky_graph(tiny_graph, heads, concat, slope):
     x, edge_index = tiny_graph
     ours, ref = pair(5, 4, heads=heads, concat=concat, negative_slope=slope)
-    out, (ei, alpha) = ours(x, edge_index, return_attention_weights=True)
-    ref_out, (ref_ei, ref_alpha) = ref(x, edge_index, return_attention_weights=True)
-    assert torch.equal(ei, ref_ei)  # same edge order: input minus self loops, then loops
-    assert alpha.shape == ref_alpha.shape == (ei.size(1), heads)
-    assert torch.allclose(alpha, ref_alpha, atol=ATOL)
-    assert torch.allclose(out, ref_out, atol=ATOL)
+    assert_matches_twin(ours, ref, x, edge_index, heads)
 
 
 def test_attention_sums_to_one_per_target_and_isolated_nodes_keep_a_self_loop(tiny_graph):
@@ -252,19 +248,8 @@ def test_glorot_draws_what_pyg_draws(shape):
 
 def test_a_new_layer_starts_where_gatconv_would_from_the_same_draws():
     """reset_parameters: W, a_src, a_dst by Glorot in GATConv's order, the bias 0."""
-    from torch_geometric.nn.inits import glorot as pyg_glorot
-
     torch.manual_seed(0)
-    layer = GATLayer(7, 4, heads=3)
-    torch.manual_seed(1)
-    layer.reset_parameters()
-    expected = {name: torch.empty_like(p) for name, p in layer.named_parameters()}
-    torch.manual_seed(1)
-    for name in ("lin.weight", "att_src", "att_dst"):
-        pyg_glorot(expected[name])
-    expected["bias"].zero_()
-    for name, p in layer.named_parameters():
-        assert torch.equal(p, expected[name]), name
+    assert_starts_like_pyg(GATLayer(7, 4, heads=3), ("lin.weight", "att_src", "att_dst"))
 
 
 def test_k_hop_subgraph_is_pygs(tiny_graph, cora):

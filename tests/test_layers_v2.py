@@ -10,6 +10,7 @@ from gat_viz.layers import AttentionGraph
 from gat_viz.layers_v2 import GATv2Layer
 from gat_viz.model import GAT
 from gat_viz.sparse import SparseFeatures
+from tests.twins import assert_matches_twin, assert_starts_like_pyg
 
 ATOL = 1e-5
 
@@ -40,12 +41,7 @@ def test_matches_gatv2conv_on_a_tricky_graph(tiny_graph, heads, concat, slope):
     """Isolated node, duplicate edges and existing self loops (see conftest.tiny_graph)."""
     x, edge_index = tiny_graph
     ours, ref = pair(5, 4, heads=heads, concat=concat, negative_slope=slope)
-    out, (ei, alpha) = ours(x, edge_index, return_attention_weights=True)
-    ref_out, (ref_ei, ref_alpha) = ref(x, edge_index, return_attention_weights=True)
-    assert torch.equal(ei, ref_ei)  # same edge order: input minus self loops, then loops
-    assert alpha.shape == ref_alpha.shape == (ei.size(1), heads)
-    assert torch.allclose(alpha, ref_alpha, atol=ATOL)
-    assert torch.allclose(out, ref_out, atol=ATOL)
+    ei, alpha = assert_matches_twin(ours, ref, x, edge_index, heads)
     sums = scatter(alpha, ei[1], dim=0, dim_size=6, reduce="sum")
     assert torch.allclose(sums, torch.ones(6, heads), atol=1e-6)
 
@@ -118,15 +114,5 @@ def test_gatv2_trains_and_matches_its_twin(cora):
 def test_a_new_layer_starts_where_gatv2conv_would_from_the_same_draws():
     """reset_parameters: W_l, W_r and a by Glorot in GATv2Conv's order (gat_viz.layers.glorot, whose
     draws tests/test_layers.py compares with PyG's), every bias 0."""
-    from torch_geometric.nn.inits import glorot as pyg_glorot
-
     torch.manual_seed(0)
-    layer = GATv2Layer(7, 4, heads=3)
-    torch.manual_seed(1)
-    layer.reset_parameters()
-    expected = {name: torch.zeros_like(p) for name, p in layer.named_parameters()}
-    torch.manual_seed(1)
-    for name in ("lin_l.weight", "lin_r.weight", "att"):
-        pyg_glorot(expected[name])
-    for name, p in layer.named_parameters():
-        assert torch.equal(p, expected[name]), name
+    assert_starts_like_pyg(GATv2Layer(7, 4, heads=3), ("lin_l.weight", "lin_r.weight", "att"))
