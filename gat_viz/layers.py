@@ -93,14 +93,35 @@ class AttentionTrace:
 
 class EdgeAttention(nn.Module):
     """What GATLayer and GATv2Layer share: the graph they attend over and the weighted sum
-    h'_i = Σ_j α_ij · message_j with the heads combined. Subclasses set `heads`,
-    `out_channels`, `concat`, `add_self_loops` and `bias`."""
+    h'_i = Σ_j α_ij · message_j with the heads combined, and the shape arguments and output bias
+    both take from GATConv (`_setup`, `_add_bias`)."""
 
     heads: int
     out_channels: int
     concat: bool
     add_self_loops: bool
     bias: nn.Parameter | None
+
+    def _setup(
+        self, in_channels: int, out_channels: int, heads: int, concat: bool, negative_slope: float,
+        dropout: float, add_self_loops: bool,
+    ) -> None:  # fmt: skip
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.heads = heads
+        self.concat = concat
+        self.negative_slope = float(negative_slope)
+        self.dropout = dropout
+        self.add_self_loops = add_self_loops
+
+    def _add_bias(self, bias: bool) -> None:
+        """The output bias, (H·C) with concatenated heads, else (C); registered after the
+        subclass's weights, in GATConv's parameter order."""
+        if bias:
+            size = self.heads * self.out_channels if self.concat else self.out_channels
+            self.bias = nn.Parameter(torch.empty(size))  # (H·C) or (C)
+        else:
+            self.register_parameter("bias", None)
 
     def _graph(self, x: Tensor | SparseFeatures, edge_index: Tensor | AttentionGraph) -> AttentionGraph:
         if isinstance(edge_index, AttentionGraph):
@@ -161,22 +182,14 @@ class GATLayer(EdgeAttention):
         super().__init__()
         if activation not in ("leaky_relu", "relu", "prelu"):
             raise ValueError(f"unknown activation {activation!r}")
-        self.in_channels = in_channels
-        self.out_channels = out_channels
-        self.heads = heads
-        self.concat = concat
-        self.negative_slope = 0.0 if activation == "relu" else float(negative_slope)
-        self.dropout = dropout
-        self.add_self_loops = add_self_loops
+        slope = 0.0 if activation == "relu" else negative_slope
+        self._setup(in_channels, out_channels, heads, concat, slope, dropout, add_self_loops)
         self.activation = activation
 
         self.lin = nn.Linear(in_channels, heads * out_channels, bias=False)  # W, all heads
         self.att_src = nn.Parameter(torch.empty(1, heads, out_channels))  # a_src per head
         self.att_dst = nn.Parameter(torch.empty(1, heads, out_channels))  # a_dst per head
-        if bias:
-            self.bias = nn.Parameter(torch.empty(heads * out_channels if concat else out_channels))
-        else:
-            self.register_parameter("bias", None)
+        self._add_bias(bias)
         if activation == "prelu":
             self.prelu_weight = nn.Parameter(torch.full((heads,), self.negative_slope))
         else:

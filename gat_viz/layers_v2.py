@@ -81,22 +81,13 @@ class GATv2Layer(EdgeAttention):
             residual=residual, **kwargs,
         )  # fmt: skip
         super().__init__()
-        self.in_channels = in_channels
-        self.out_channels = out_channels
-        self.heads = heads
-        self.concat = concat
-        self.negative_slope = float(negative_slope)
-        self.dropout = dropout
-        self.add_self_loops = add_self_loops
+        self._setup(in_channels, out_channels, heads, concat, negative_slope, dropout, add_self_loops)
         self.prelu_weight = None  # GATLayer's PReLU option does not exist here (teaching code checks it)
 
         self.lin_l = nn.Linear(in_channels, heads * out_channels, bias=bias)  # W_l: sources j, messages
         self.lin_r = nn.Linear(in_channels, heads * out_channels, bias=bias)  # W_r: targets i
         self.att = nn.Parameter(torch.empty(1, heads, out_channels))  # a per head
-        if bias:
-            self.bias = nn.Parameter(torch.empty(heads * out_channels if concat else out_channels))
-        else:
-            self.register_parameter("bias", None)
+        self._add_bias(bias)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
