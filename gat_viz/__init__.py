@@ -15,11 +15,15 @@ import sys
 import types
 from typing import TYPE_CHECKING, Any
 
-# torch's OpenMP threads spin while they wait for work. When the 2 cores are shared (a training
-# worker beside the app, a test beside a server), spinning threads starve each other: an epoch
-# measured 650 ms instead of 12 ms. Passive waiting costs nothing measurable alone. Read by
-# libgomp when torch loads, so it is set here, before any torch import of ours.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# How long torch's idle OpenMP threads spin before they sleep (libgomp reads it when torch loads,
+# so it is set here, before any torch import of ours). Measured on Cora, 2 cores, ms per epoch
+# (GAT / GATv2):
+#   alone:            default spin (300000) 13 / 14, 10000 10 / 14, never spin (PASSIVE) 20 / 29;
+#   two trainings:    default 610 / 1040,    10000 41 / 65,   never spin 13-20 / 21.
+# A short spin keeps a lone training (the CLI, the benchmark) fast and bounds what spinning threads
+# steal from each other when the cores are shared. The app's server and training workers use one
+# intra-op thread each, so they never wait this way.
+os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 
 __version__ = "0.1.0"
 

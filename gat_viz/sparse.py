@@ -156,6 +156,8 @@ class HeadBlocks:
         head_of[self.pos.reshape(-1)] = head.repeat(e)  # (H·E,)
         self.col = src[edge_of] * h + head_of  # (H·E,) the row of W h viewed as (N·H, C)
         self.row = dst[edge_of] * h + head_of  # (H·E,) the row (segment) of each value
+        # Where each value sits in an edge-major (E, H) array of the same edges, flattened.
+        self.edge_major = edge_of * h + head_of  # (H·E,)
         # Where a_src · W h_j and a_dst · W h_i sit in the (N, H, 2) scores, flattened.
         self.src_half, self.dst_half = self.col * 2, self.row * 2 + 1  # (H·E,) each
         # The transpose: the same values read in (column, row) order.

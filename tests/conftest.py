@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads: see gat_viz/__init__.py
+os.environ.setdefault("GOMP_SPINCOUNT", "10000")  # before torch loads: see gat_viz/__init__.py
 
 import pytest
 import torch

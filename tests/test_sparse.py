@@ -72,3 +72,14 @@ def test_row_softmax_matches_pyg_softmax_and_its_gradient(tiny_graph):
     assert torch.allclose(
         torch.autograd.grad(ours, scores, g)[0], torch.autograd.grad(ref, scores, g)[0], atol=1e-6
     )
+
+
+def test_edge_major_inverts_pos(tiny_graph):
+    """`edge_major` reads an edge-major (E, H) array into the blocks' order: the inverse of `pos`."""
+    _, edge_index = tiny_graph
+    graph = AttentionGraph.build(edge_index, 6)
+    blocks = graph.blocks(3)
+    per_edge = torch.randn(graph.num_edges, 3)  # (E, H) in CSR edge order
+    flat = per_edge.reshape(-1).index_select(0, blocks.edge_major)  # (H·E,) in blocks order
+    assert torch.equal(flat[blocks.pos], per_edge)
+    assert torch.equal(blocks.edge_major.sort().values, torch.arange(3 * graph.num_edges))
