@@ -18,9 +18,11 @@ from gat_viz import explain
 from gat_viz.data import Graph as Data
 from gat_viz.i18n import N_, _, class_name
 from gat_viz.ui.jobs import Loaded
+from gat_viz.ui.state import first_answer
 from gat_viz.why_plots import confusion_figure, picked_cell
 
 CELL = "errors-cell"  # session key: the (true, predicted) cell that filters the table
+VERSION = "errors-version"  # counts changes of the filter: the widgets' keys never recur (state.first_answer)
 
 # The table's column headers as shown (translated where shown; the keys of `column_config` too).
 NODE, TRUE, PREDICTED = N_("node"), N_("true class"), N_("predicted")
@@ -85,12 +87,13 @@ def view(data: Data, loaded: Loaded, on_pick: Callable[[int], None]) -> None:
         lambda: explain.confusion(data.y[test], loaded.outputs.pred[test], len(names)),
     )
     cell = st.session_state.get(CELL)
+    version = st.session_state.get(VERSION, 0)
     # stacked, not side by side: at 1280 px a side column squeezed the 7×7 squares onto each
     # other, and a click landed on the neighbouring cell (seen in review)
     left, right = st.container(), st.container()
     with left:
         r = loaded.result
-        chart = f"errors-confusion-{data.name}-{r.config.key()}-{r.seed}-{cell}"
+        chart = f"errors-confusion-{data.name}-{r.config.key()}-{r.seed}-{cell}-{version}"
         st.plotly_chart(
             confusion_figure(matrix, [class_name(n) for n in names], picked=cell),
             key=chart,
@@ -121,7 +124,7 @@ def view(data: Data, loaded: Loaded, on_pick: Callable[[int], None]) -> None:
                     )
                 )
         shown = shown.reset_index(drop=True)
-        key = f"errors-table-{cell}"
+        key = f"errors-table-{cell}-{version}"
         st.dataframe(
             display_table(shown),
             key=key,
@@ -154,17 +157,22 @@ def view(data: Data, loaded: Loaded, on_pick: Callable[[int], None]) -> None:
 
 def _on_cell(chart: str) -> None:
     cell = picked_cell(st.session_state.get(chart))
-    if cell is not None:
-        st.session_state[CELL] = cell
+    if cell is not None and first_answer(st.session_state, chart):
+        _set_cell(cell)
 
 
 def _clear_cell() -> None:
-    st.session_state[CELL] = None
+    _set_cell(None)
+
+
+def _set_cell(cell: tuple[int, int] | None) -> None:
+    st.session_state[CELL] = cell
+    st.session_state[VERSION] = st.session_state.get(VERSION, 0) + 1
 
 
 def _on_row(key: str, nodes: tuple[int, ...], on_pick: Callable[[int], None]) -> None:
     rows = _selected_rows(st.session_state.get(key))
-    if rows and 0 <= rows[0] < len(nodes):
+    if rows and 0 <= rows[0] < len(nodes) and first_answer(st.session_state, key):
         on_pick(nodes[rows[0]])
 
 

@@ -31,7 +31,7 @@ from gat_viz.plotting import COLOUR_BY, HEIGHT, neighbourhood_figure, picked_nod
 from gat_viz.ui import errors, resources, teaching, tour, why
 from gat_viz.ui.jobs import Loaded
 from gat_viz.ui.links import HOPS, LAYERS, MODES, check_view, head_options
-from gat_viz.ui.state import centre, node_input_changed
+from gat_viz.ui.state import centre, first_answer, node_input_changed
 
 INTRO = {
     "Cora": N_(
@@ -79,6 +79,7 @@ def view(data: Data, loaded: Loaded) -> None:
     # No value=: callbacks (and the defaults, gat_viz.ui.state) set it through session state.
     node = controls[0].number_input(_("Node"), 0, n - 1, key="node", on_change=on_node_input)
     state["drawn"] = node
+    state.pop("pending", None)
     mode = controls[1].selectbox(
         _("View"), MODES, key="mode", format_func=lambda m: _(MODE_LABELS[m]),
         help=_(
@@ -469,13 +470,13 @@ def _lower_tabs(
 
 def _on_pick(chart: str) -> None:
     picked = picked_node(st.session_state.get(chart))
-    if picked is not None:
+    if picked is not None and first_answer(st.session_state, chart):
         centre(st.session_state, picked)
 
 
 def _on_head_pick(chart: str) -> None:
     picked = picked_head(st.session_state.get(chart))
-    if picked is not None:
+    if picked is not None and first_answer(st.session_state, chart):
         st.session_state["head"] = picked
         st.session_state["picks"] = st.session_state.get("picks", 0) + 1
 

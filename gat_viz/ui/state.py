@@ -42,18 +42,50 @@ def defaults(state: MutableMapping[str, Any]) -> None:
 def centre(state: MutableMapping, node: int) -> None:
     """Centre `node` (a click on the chart or a random-node button)."""
     state["node"] = node
+    state["pending"] = node  # picked, not yet drawn (see node_input_changed)
     state["picks"] = state.get("picks", 0) + 1  # names the next chart widget (see explorer)
 
 
+def first_answer(state: MutableMapping[str, Any], key: str) -> bool:
+    """Whether the selection now held by widget `key` (a chart or a table) is one the app has not
+    acted on yet; if so, it is recorded as answered. Every selection callback asks before it acts.
+
+    A browser that has not yet heard that a selection widget was replaced (a loaded server, a
+    slow network) sends the old widget's state again with its next request. Streamlit dropped
+    that state when the widget went away, so it takes the old selection for a change and calls
+    the old widget's callback once more, in the same run as the new widget's and sometimes after
+    it: the old click undid the new one (the load test's unanswered clicks; reproduced in
+    tests/test_browser.py::test_a_replaced_chart_cannot_undo_a_click). A key therefore answers a
+    given selection once. Keys never recur: each holds a counter (`picks`, the error filter's
+    version), so a fresh widget never inherits an old answer. The last 64 answers are kept."""
+    value = repr(state.get(key))
+    answered = state.setdefault("answered", {})
+    if answered.get(key) == value:
+        return False
+    answered[key] = value
+    while len(answered) > 64:
+        del answered[next(iter(answered))]
+    return True
+
+
 def node_input_changed(state: MutableMapping, in_fragment_run: bool) -> None:
-    """`on_change` of the node input; `state["drawn"]` is the node the last full run drew.
+    """`on_change` of the node input. `state["drawn"]` is the node the last full run drew, and
+    `state["pending"]` a node picked (`centre`) since then, if any.
 
     A browser sends all its widget values with every rerun request, the training poll's
-    (`st.fragment(run_every=...)`) included. A poll sent after a click but before the browser
-    heard of the new node carries the old one, and Streamlit takes it as typed: the click is
-    undone (seen under load, and reproduced with a delayed websocket in
-    tests/test_browser.py::test_a_stale_poll_cannot_undo_a_click). The node input lies outside
-    the fragment, so a change that arrives in a fragment-only run was never typed: put the
-    drawn node back. A change in a full run is the user's, whatever its value."""
-    if in_fragment_run and "drawn" in state:
-        state["node"] = state["drawn"]
+    (`st.fragment(run_every=...)`) included, and the node input still shows the drawn node until
+    the browser hears of a new one. Such an echo is not typed, so it must not undo a pick:
+    - A change that arrives in a fragment-only run was never typed (the input lies outside the
+      fragment): the pending pick, else the drawn node, is put back (a poll sent after a click;
+      reproduced with a delayed websocket in tests/test_browser.py::test_a_stale_poll_cannot_undo_a_click).
+    - A click answered in a poll's run leaves the pick pending; the click's own full run then
+      carries the drawn node in the input, and Streamlit takes it for a change: the drawn node
+      while a pick is pending is that echo, and the pick stays (seen with replies delayed 1.5 s).
+    - Any other change in a full run is the user's, whatever its value."""
+    drawn, pending = state.get("drawn"), state.get("pending")
+    if drawn is None:
+        return
+    if in_fragment_run:
+        state["node"] = pending if pending is not None else drawn
+    elif pending is not None and state.get("node") == drawn:
+        state["node"] = pending

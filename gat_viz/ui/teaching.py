@@ -42,7 +42,7 @@ from gat_viz.teaching_plots import (
 from gat_viz.ui import resources
 from gat_viz.ui.comparisons import compare_sentences, lessons, table_sentences, twins
 from gat_viz.ui.jobs import Loaded
-from gat_viz.ui.state import centre
+from gat_viz.ui.state import centre, first_answer
 
 DENSE_MAX = 12  # nodes in the dense N×N view
 PAPER_SLOPE = 0.2  # LeakyReLU's slope in the GAT paper
@@ -455,14 +455,14 @@ def _selected_table(
 
 def _on_entropy_select(key: str) -> None:
     nodes, click = entropy_selection(st.session_state.get(key))
-    if click:
+    if click and first_answer(st.session_state, key):
         centre(st.session_state, nodes[0])
 
 
 def _on_row_select(key: str, ids: list[int]) -> None:
     state = st.session_state.get(key)
     rows = getattr(getattr(state, "selection", None), "rows", None) or []
-    if rows and 0 <= rows[0] < len(ids):
+    if rows and 0 <= rows[0] < len(ids) and first_answer(st.session_state, key):
         centre(st.session_state, ids[rows[0]])
 
 
