@@ -22,6 +22,11 @@ def app(cora):
     return new_app().run()
 
 
+def node_input(at):
+    """The explorer's node input (its key changes with the node: gat_viz.ui.state.node_input_key)."""
+    return next(w for w in at.number_input if w.label == "Node")
+
+
 def model_line(at) -> str:
     return next(m.value for m in at.caption if m.value.startswith("**Model:**"))
 
@@ -35,7 +40,7 @@ def test_opens_on_cora_with_the_pretrained_model(app, cora):
     assert f"test accuracy at best validation {shipped.test_acc:.1%}" in line
     assert "83.0 ± 0.7" in line and "shipped" in line
     opening = default_node(model_outputs(shipped.model, cora), cora)
-    assert app.number_input(key="node").value == opening  # chosen by a stated rule, not node 0
+    assert node_input(app).value == opening  # chosen by a stated rule, not node 0
     assert app.selectbox(key="mode").value == "computation graph"
     shows = [c.value for c in app.caption if c.value.startswith(f"Node {opening} (the opening node: ")]
     assert shows and DEFAULT_RULE in shows[0]
@@ -45,7 +50,7 @@ def test_opens_on_cora_with_the_pretrained_model(app, cora):
 
 
 def test_hub_is_summarised_with_a_note(app):
-    app.number_input(key="node").set_value(1358).run()
+    node_input(app).set_value(1358).run()
     assert not app.exception
     assert any("Summarised for legibility" in c.value for c in app.caption)
     app.selectbox(key="mode").set_value("one layer").run()
@@ -71,7 +76,7 @@ def test_inspector_states_the_prediction(cora):
 
 def test_random_misclassified_node(app, cora):
     app.button[1].click().run()
-    node = app.number_input(key="node").value
+    node = node_input(app).value
     text = " ".join(m.value for m in app.markdown)
     assert cora.test_mask[node] and ":red[**wrong**]" in text
     # the "Why this prediction?" tab (open by default) answers for this node
@@ -103,14 +108,14 @@ def test_bad_links_fall_back_with_a_notice(cora, params, notice):
     assert not at.exception
     assert any(notice in w.value for w in at.warning)
     shipped = load_checkpoint(ASSETS / entry_name("Cora", GATConfig(), 0))
-    assert at.number_input(key="node").value == default_node(model_outputs(shipped.model, cora), cora)
+    assert node_input(at).value == default_node(model_outputs(shipped.model, cora), cora)
     assert all("<img" not in m.value for m in at.markdown)
 
 
 def test_link_opens_a_node(cora):
     at = new_app(node="33", hops="1", layer="2", mode="one layer").run()
     assert not at.exception and not at.warning
-    assert at.number_input(key="node").value == 33
+    assert node_input(at).value == 33
     assert at.selectbox(key="hops").value == "1" and at.selectbox(key="layer").value == "2"
 
 

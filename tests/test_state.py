@@ -1,5 +1,5 @@
 from gat_viz import i18n
-from gat_viz.ui.state import centre, defaults, first_answer, node_input_changed, open_link
+from gat_viz.ui.state import centre, defaults, first_answer, node_input_key, node_typed, open_link
 
 
 def test_a_link_opens_once_with_a_chapter_under_its_values():
@@ -16,37 +16,25 @@ def test_a_link_opens_once_with_a_chapter_under_its_values():
     assert state["hops"] == "2" and state["dropout"] == 0.6
 
 
-def test_a_poll_cannot_change_the_node_but_the_user_can():
-    state = {"node": 1413, "drawn": 1413}
-    centre(state, 254)
+def test_the_node_input_is_drawn_afresh_when_the_node_changes_elsewhere():
+    """A click (or a link, the tour) moves the node: the input gets a new key, so a browser's echo
+    of the old input's value is ignored, in a poll's run or a full one. Typing in the current
+    input moves the node and keeps the key."""
+    state = {"node": 1413}
+    key = node_input_key(state)
+    state[key] = 1413  # Streamlit holds the input's value under its key
+    assert node_input_key(state) == key  # nothing changed: the same input
+    centre(state, 254)  # a click
     assert state["node"] == 254 and state["picks"] == 1
-    state["drawn"] = 254  # the click's run drew it
-    del state["pending"]  # as the explorer does when it draws
-    state["node"] = 1413  # a poll carrying the browser's value from before the click
-    node_input_changed(state, in_fragment_run=True)
-    assert state["node"] == 254 and state["picks"] == 1
-    state["node"] = 1413  # the user types the old node back: a full run
-    node_input_changed(state, in_fragment_run=False)
-    assert state["node"] == 1413
-    del state["drawn"]  # nothing drawn yet: nothing to restore
-    state["node"] = 5
-    node_input_changed(state, in_fragment_run=True)
-    assert state["node"] == 5
-
-
-def test_a_click_answered_in_a_poll_survives_the_echo_of_the_drawn_node():
-    """A click's selection answered in a poll's fragment run, then the click's full run carrying
-    the node input's old value (the drawn node): the pick stays. Typing another node still wins."""
-    state = {"node": 794, "drawn": 794}
-    centre(state, 1294)  # in a poll's run: nothing drawn yet
-    node_input_changed(state, in_fragment_run=True)  # a poll's echo of 794 in the same run
-    assert state["node"] == 1294
-    state["node"] = 794  # the click's full run: the input still shows the drawn node
-    node_input_changed(state, in_fragment_run=False)
-    assert state["node"] == 1294
-    state["node"] = 12  # the user types a node
-    node_input_changed(state, in_fragment_run=False)
-    assert state["node"] == 12
+    new = node_input_key(state)
+    assert new != key
+    state[new] = 254
+    state[key] = 1413  # the browser's echo of the old input, from before it heard of 254
+    node_typed(state, key)
+    assert state["node"] == 254
+    state[new] = 77  # the user types in the current input
+    node_typed(state, new)
+    assert state["node"] == 77 and node_input_key(state) == new
 
 
 def test_a_selection_is_answered_once_per_widget():

@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from gat_viz.data import Graph as Data
 from gat_viz.explore import (
@@ -31,7 +30,7 @@ from gat_viz.plotting import COLOUR_BY, HEIGHT, neighbourhood_figure, picked_nod
 from gat_viz.ui import errors, resources, teaching, tour, why
 from gat_viz.ui.jobs import Loaded
 from gat_viz.ui.links import HOPS, LAYERS, MODES, check_view, head_options
-from gat_viz.ui.state import centre, first_answer, node_input_changed
+from gat_viz.ui.state import centre, first_answer, node_input_key, node_typed
 
 INTRO = {
     "Cora": N_(
@@ -76,10 +75,12 @@ def view(data: Data, loaded: Loaded) -> None:
     staged = chapter.panel if chapter is not None and chapter.panel in STAGED else None
 
     controls = st.columns([1.0, 1.7, 0.8, 0.8, 0.9, 1.1, 1.2])
-    # No value=: callbacks (and the defaults, gat_viz.ui.state) set it through session state.
-    node = controls[0].number_input(_("Node"), 0, n - 1, key="node", on_change=on_node_input)
-    state["drawn"] = node
-    state.pop("pending", None)
+    # Shows state["node"]; a new key whenever something else changed it (see state.node_input_key).
+    key = node_input_key(state)
+    node = int(state["node"])
+    controls[0].number_input(
+        _("Node"), 0, n - 1, value=node, key=key, on_change=node_typed, args=(state, key)
+    )  # fmt: skip
     mode = controls[1].selectbox(
         _("View"), MODES, key="mode", format_func=lambda m: _(MODE_LABELS[m]),
         help=_(
@@ -479,12 +480,6 @@ def _on_head_pick(chart: str) -> None:
     if picked is not None and first_answer(st.session_state, chart):
         st.session_state["head"] = picked
         st.session_state["picks"] = st.session_state.get("picks", 0) + 1
-
-
-def on_node_input() -> None:
-    # pinned streamlit==1.67: a run's context names the fragments it reruns, none in a full run
-    ctx = get_script_run_ctx()
-    node_input_changed(st.session_state, bool(ctx and ctx.fragment_ids_this_run))
 
 
 def _random_node(data: Data, out: ModelOutputs, misclassified: bool) -> None:

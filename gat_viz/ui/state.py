@@ -42,7 +42,6 @@ def defaults(state: MutableMapping[str, Any]) -> None:
 def centre(state: MutableMapping, node: int) -> None:
     """Centre `node` (a click on the chart or a random-node button)."""
     state["node"] = node
-    state["pending"] = node  # picked, not yet drawn (see node_input_changed)
     state["picks"] = state.get("picks", 0) + 1  # names the next chart widget (see explorer)
 
 
@@ -68,24 +67,26 @@ def first_answer(state: MutableMapping[str, Any], key: str) -> bool:
     return True
 
 
-def node_input_changed(state: MutableMapping, in_fragment_run: bool) -> None:
-    """`on_change` of the node input. `state["drawn"]` is the node the last full run drew, and
-    `state["pending"]` a node picked (`centre`) since then, if any.
+def node_input_key(state: MutableMapping[str, Any]) -> str:
+    """The node input's widget key for this run; the input shows `state["node"]` (its value).
 
-    A browser sends all its widget values with every rerun request, the training poll's
-    (`st.fragment(run_every=...)`) included, and the node input still shows the drawn node until
-    the browser hears of a new one. Such an echo is not typed, so it must not undo a pick:
-    - A change that arrives in a fragment-only run was never typed (the input lies outside the
-      fragment): the pending pick, else the drawn node, is put back (a poll sent after a click;
-      reproduced with a delayed websocket in tests/test_browser.py::test_a_stale_poll_cannot_undo_a_click).
-    - A click answered in a poll's run leaves the pick pending; the click's own full run then
-      carries the drawn node in the input, and Streamlit takes it for a change: the drawn node
-      while a pick is pending is that echo, and the pick stays (seen with replies delayed 1.5 s).
-    - Any other change in a full run is the user's, whatever its value."""
-    drawn, pending = state.get("drawn"), state.get("pending")
-    if drawn is None:
-        return
-    if in_fragment_run:
-        state["node"] = pending if pending is not None else drawn
-    elif pending is not None and state.get("node") == drawn:
-        state["node"] = pending
+    Whenever something other than the input changed the node (a click, a random node, a link,
+    the tour), the input is drawn afresh under a new key. A browser sends all its widget values
+    with every rerun request, the training poll's included, and until it hears of the new node
+    its input still holds an old one. Under one key Streamlit took such an echo for typing and
+    the click was undone: in a poll's run (reproduced with a delayed websocket in
+    tests/test_browser.py::test_a_stale_poll_cannot_undo_a_click) and in full runs too (the
+    30-session load test: the node went back one click later). Under a new key the echo belongs
+    to an input that no longer exists, and `node_typed` ignores it."""
+    version = state.get("node_version", 0)
+    shown = state.get(f"node-input-{version}")
+    if shown is not None and shown != state.get("node"):
+        version += 1
+        state["node_version"] = version
+    return f"node-input-{version}"
+
+
+def node_typed(state: MutableMapping[str, Any], key: str) -> None:
+    """`on_change` of the node input drawn under `key`: the node, if that input is the current one."""
+    if key == f"node-input-{state.get('node_version', 0)}" and state.get(key) is not None:
+        state["node"] = state[key]
