@@ -40,9 +40,13 @@ from tests.browser import (
     streamlit_server,
 )
 
-# The line naming the model in use ("Model: Cora, 8×8 heads, ... · shipped").
-MODEL_JS = """() => [...document.querySelectorAll('[data-testid=stMarkdownContainer]')]
-    .map(e => e.innerText).find(t => t.startsWith('Model:')) || ''"""
+# The line naming the model in use ("Model: Cora, 8×8 heads, ... · shipped"), read from the page's
+# text: its markdown container holds more than the line (an earlier selector matched nothing, so
+# clicks lost to a model switch were counted as errors).
+MODEL_JS = """() => {
+    const text = document.body.innerText, at = text.indexOf('Model: ');
+    return at < 0 ? '' : text.slice(at, text.indexOf(String.fromCharCode(10), at));
+}"""
 # The chart shows node n, or the page swapped in another model since the click.
 DONE_JS = """([n, model]) => (""" + TITLE_JS + """)(n) || (""" + MODEL_JS + """)() !== model"""
 
