@@ -144,7 +144,8 @@ def _edge_traces(view: NodeView, style: EdgeStyle, height: int, small: bool = Fa
     if len(nb.edge_ids) == 0:
         return []
     unit = 1.0 / _px_per_unit(nb.hops, height)  # data units per px
-    radius = node_sizes(nb.hop, nb.hops, height) / 2 * unit + 1.5 * unit  # (n,)
+    sizes = node_sizes(nb.hop, nb.hops, height)  # (n,) px, as drawn
+    radius = sizes / 2 * unit + 1.5 * unit  # (n,)
     two = len(view.layers_drawn) > 1
     # layer-1 edges run beside the layer-2 edge of the same pair, 6 px to their right
     offset = np.where(two & (view.edge_layer == 0), 6.0 * unit, 0.0)  # (m,)
@@ -181,7 +182,7 @@ def _edge_traces(view: NodeView, style: EdgeStyle, height: int, small: bool = Fa
     # and the click centred nothing. So an edge whose middle lies on a drawn node (its disc, 1.3×
     # for presenter mode, plus this marker's radius and 1 px) gets no hover marker; its α is in the
     # inspector's table and the CSV.
-    reach = node_sizes(nb.hop, nb.hops, height) / 2 * 1.3 + EDGE_HOVER_PX / 2 + 1  # (n,) px
+    reach = sizes / 2 * 1.3 + EDGE_HOVER_PX / 2 + 1  # (n,) px
     gap = np.linalg.norm(mid[:, None, :] - nb.pos[None, :, :], axis=-1) / unit  # (m, n) px
     free = (gap > reach).all(axis=1)  # (m,)
     template = _("node {source} → node {target}<br>layer {layer}: α {alpha} ({relative}× uniform)")
